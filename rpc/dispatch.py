@@ -112,8 +112,9 @@ class Dispatcher:
         except (TypeError, ValueError) as exc:
             log.error("rpc: cannot serialise a reply: %s", exc)
             request_id = response.get("id") if isinstance(response, dict) else None
-            return self.encode(_error(INTERNAL_ERROR, "Internal error: unserialisable result",
-                                      request_id))
+            return self.encode(
+                _error(INTERNAL_ERROR, "Internal error: unserialisable result", request_id)
+            )
 
     async def _batch(self, docs: list[Any], source: str) -> Reply:
         if not docs:
@@ -140,7 +141,7 @@ class Dispatcher:
             "",
             self._handlers(method),
             deserializer=lambda _text: clean,
-            validator=lambda _doc: None,
+            validator=lambda doc: doc,
         )
         if request_id is _MISSING or response is None:
             return None

@@ -31,6 +31,7 @@ _TYPE_NAMES: dict[Any, str] = {
     dict: "struct",
     list: "array",
     Any: "any",
+    type(None): "none",
 }
 
 
@@ -153,8 +154,14 @@ def _coerce(value: Any, param: Param, position: int, method: Method) -> Any:
     elif kind is list:
         ok = isinstance(value, list)
     if not ok:
-        expected = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
-                    dict: "an object", list: "an array"}[kind]
+        expected = {
+            int: "an integer",
+            float: "a number",
+            str: "a string",
+            bool: "true or false",
+            dict: "an object",
+            list: "an array",
+        }[kind]
         raise _invalid(
             f"parameter {position} ({param.name}) must be {expected}, got {_json_type(value)}",
             method,
@@ -240,8 +247,14 @@ class Registry:
     # -- system.* -------------------------------------------------------------
 
     def _register_system(self) -> None:
-        self.register("system.listMethods", self._list_methods, "Lists all RPC methods supported by the server.")
-        self.register("system.methodHelp", self._method_help, "Print the help string for given method.")
+        self.register(
+            "system.listMethods",
+            self._list_methods,
+            "Lists all RPC methods supported by the server.",
+        )
+        self.register(
+            "system.methodHelp", self._method_help, "Print the help string for given method."
+        )
         self.register(
             "system.methodSignature", self._method_signature, "Returns signature of given method."
         )

@@ -7,6 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.loop import BackgroundLoop
+from tests.support.kamailio import KAMAILIO, KamailioPeer
+from tests.support.proxy import KamproxyProcess
+from tests.support.tools import require
 
 
 @pytest.fixture
@@ -16,3 +19,25 @@ def bg_loop() -> Iterator[BackgroundLoop]:
         yield loop
     finally:
         loop.close()
+
+
+@pytest.fixture
+def kamproxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KamproxyProcess]:
+    """A running kamproxy on a private runtime dir (short path: socket names are limited)."""
+    base = tmp_path_factory.mktemp("kp")
+    proc = KamproxyProcess(base).start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(scope="session")
+def kamailio_peer() -> Iterator[KamailioPeer]:
+    """Debian's Kamailio 5.6 with jsonrpcs on FIFO, datagram and HTTP (one per session)."""
+    require(KAMAILIO, "Debian package kamailio (apt-get install kamailio)")
+    peer = KamailioPeer().start()
+    try:
+        yield peer
+    finally:
+        peer.stop()

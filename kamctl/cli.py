@@ -1,0 +1,57 @@
+"""``kamctl``: the operator's commands (subscribers, location, domains, cfg, ...)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from kamctl import exitcodes
+from kamctl.commands import COMMANDS
+from kamctl.context import Settings
+from kamctl.lazy import LazyGroup
+from rpc.errors import RpcError
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-s",
+    "--server",
+    metavar="ADDRESS",
+    help="RPC address: unix:PATH, fifo:PATH, http://HOST:PORT/RPC (env KAMCTL_RPC).",
+)
+@click.option(
+    "--db", "db_url", metavar="URL", help="Database URL, e.g. sqlite:///path/kamailio.sqlite."
+)
+@click.option("--timeout", type=float, metavar="SECONDS", help="RPC reply timeout (default 5).")
+@click.version_option(package_name="kamctl", prog_name="kamctl", message="%(prog)s %(version)s")
+@click.pass_context
+def cli(ctx: click.Context, server: str | None, db_url: str | None, timeout: float | None) -> None:
+    """Manage a Kamailio-compatible SIP proxy (kamproxy or Kamailio 5.6)."""
+    settings = Settings(server=server, db_url=db_url, timeout=timeout)
+    ctx.obj = settings
+    ctx.call_on_close(settings.close)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: click's own errors keep their codes; RPC errors map to ours."""
+    try:
+        cli.main(args=argv, prog_name="kamctl", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.Abort:
+        print("Aborted.", file=sys.stderr)
+        return 1
+    except RpcError as exc:
+        return exitcodes.report(exc, "kamctl")
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""Which RPC address a CLI talks to, and where that choice came from.
+
+Order: ``-s ADDRESS`` flag, then the ``KAMCTL_RPC`` environment variable, then the
+kamctl configuration (when it names one), then the default local kamproxy (its
+socket or FIFO in the default runtime dir, else HTTP on 127.0.0.1:5071).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from rpc.address import Address, default_address, parse_address
+
+ENV_RPC = "KAMCTL_RPC"
+
+
+@dataclass(frozen=True)
+class Target:
+    address: Address
+    source: str  #: "-s flag", "environment KAMCTL_RPC", a config file, or "default"
+
+
+def resolve(
+    flag: str | None,
+    env: Mapping[str, str] | None = None,
+    configured: tuple[str, str] | None = None,
+) -> Target:
+    """The address to use; ``configured`` is (address, source) from kamctl's config."""
+    env = os.environ if env is None else env
+    if flag:
+        return Target(parse_address(flag), "-s flag")
+    if env.get(ENV_RPC):
+        return Target(parse_address(env[ENV_RPC]), f"environment {ENV_RPC}")
+    if configured and configured[0]:
+        return Target(parse_address(configured[0]), configured[1])
+    return Target(default_address(), "default")

@@ -1,0 +1,103 @@
+"""``kamproxy``: command-line flags (kamailio's where one exists), check mode, run."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from proxy import log, version
+from proxy.config import ConfigError, ProxyConfig, load, parse_http, validate
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kamproxy",
+        description="The kamctl SIP proxy. Runs in the foreground and logs to stderr; "
+        "with no config file it runs on embedded defaults.",
+    )
+    parser.add_argument("-f", "--config", metavar="FILE", help="configuration file (TOML)")
+    parser.add_argument(
+        "-c", "--check", action="store_true", help="check the configuration and exit (0 ok, 1 not)"
+    )
+    parser.add_argument(
+        "-Y",
+        "--runtime-dir",
+        metavar="DIR",
+        help="directory for kamailio_rpc.fifo, kamailio_rpc.sock and kamproxy.pid",
+    )
+    parser.add_argument(
+        "-l",
+        "--listen",
+        metavar="ADDR",
+        action="append",
+        help="SIP listen address, e.g. udp:127.0.0.1:5060 (repeatable)",
+    )
+    parser.add_argument(
+        "--rpc-http",
+        metavar="HOST:PORT|off",
+        help="HTTP JSON-RPC listener (default 127.0.0.1:5071)",
+    )
+    parser.add_argument(
+        "--db", metavar="URL", help="database URL, e.g. sqlite:///path/kamailio.sqlite"
+    )
+    parser.add_argument(
+        "-d",
+        "--debug",
+        metavar="LEVEL",
+        type=int,
+        help="debug level, -5 (alert) .. 3 (debug); default 0 (warnings)",
+    )
+    parser.add_argument("-V", "--version", action="store_true", help="print the version and exit")
+    return parser
+
+
+def configure(args: argparse.Namespace) -> ProxyConfig:
+    """The configuration: defaults, then the file, then flags."""
+    config = load(args.config)
+    flags: dict[str, object] = {}
+    if args.runtime_dir:
+        flags["runtime_dir"] = Path(args.runtime_dir)
+    if args.listen:
+        flags["listen"] = tuple(args.listen)
+    if args.db is not None:
+        flags["db_url"] = args.db
+    if args.debug is not None:
+        flags["debug"] = args.debug
+    if args.rpc_http is not None:
+        flags["http"] = parse_http(args.rpc_http)
+    return validate(config.with_flags(**flags))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.version:
+        print(version.version_line())
+        return 0
+    try:
+        config = configure(args)
+    except ConfigError as exc:
+        print(f"kamproxy: configuration error: {exc}", file=sys.stderr)
+        return 1
+    if args.check:
+        print(f"kamproxy: configuration {config.source} is valid")
+        return 0
+    log.setup(config.debug if config.debug is not None else 0)
+    return asyncio.run(_serve(config))
+
+
+async def _serve(config: ProxyConfig) -> int:
+    from proxy.app import Proxy, StartupError
+
+    proxy = Proxy(config)
+    try:
+        await proxy.run()
+    except StartupError as exc:
+        print(f"kamproxy: cannot start: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

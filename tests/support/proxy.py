@@ -1,0 +1,105 @@
+"""A real kamproxy subprocess for tests, on a private runtime dir and free ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rpc.address import FIFO_NAME, PID_NAME, SOCKET_NAME
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port(kind: int = socket.SOCK_STREAM, host: str = "127.0.0.1") -> int:
+    """A port nobody listens on right now (loopback)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, kind) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+class KamproxyProcess:
+    """``kamproxy`` started with ``-Y DIR`` and its own reply dir; stopped on exit."""
+
+    def __init__(
+        self, base: Path, *, config: str = "", args: list[str] | None = None, http: bool = True
+    ) -> None:
+        self.base = base
+        self.runtime_dir = base / "run"
+        self.reply_dir = base / "replies"
+        self.reply_dir.mkdir(parents=True, exist_ok=True)
+        self.http_port = free_port() if http else 0
+        self.config_path = base / "kamproxy.toml"
+        rpc_section = f'[rpc]\nfifo_reply_dir = "{self.reply_dir}/"\n'
+        self.config_path.write_text(rpc_section + config)
+        self.log_path = base / "kamproxy.log"
+        self.args = [
+            sys.executable,
+            "-m",
+            "proxy.main",
+            "-f",
+            str(self.config_path),
+            "-Y",
+            str(self.runtime_dir),
+            "--rpc-http",
+            f"127.0.0.1:{self.http_port}" if http else "off",
+        ] + (args or [])
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def fifo(self) -> Path:
+        return self.runtime_dir / FIFO_NAME
+
+    @property
+    def sock(self) -> Path:
+        return self.runtime_dir / SOCKET_NAME
+
+    @property
+    def pid_file(self) -> Path:
+        return self.runtime_dir / PID_NAME
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}/RPC"
+
+    def start(self, wait: float = 15.0) -> KamproxyProcess:
+        env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                self.args, stdout=log, stderr=subprocess.STDOUT, cwd=str(self.base), env=env
+            )
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"kamproxy exited with {self.proc.returncode}:\n{self.log()}")
+            if "kamproxy started" in self.log():
+                return self
+            time.sleep(0.02)
+        self.stop()
+        raise RuntimeError(f"kamproxy did not start within {wait} s:\n{self.log()}")
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def stop(self, sig: int = signal.SIGTERM, wait: float = 10.0) -> int | None:
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(wait)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        return self.proc.returncode
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
