@@ -91,7 +91,9 @@ def _bare_path(text: str) -> Address:
         return Address("fifo", text)
     if stat.S_ISSOCK(mode):
         return Address("unix", text)
-    raise AddressError(f"{text!r} is neither a FIFO nor a socket", hint="write fifo:PATH or unix:PATH")
+    raise AddressError(
+        f"{text!r} is neither a FIFO nor a socket", hint="write fifo:PATH or unix:PATH"
+    )
 
 
 def default_runtime_dir(uid: int | None = None, env: Mapping[str, str] | None = None) -> Path:
