@@ -33,8 +33,8 @@ from rpc.errors import (
     TransportError,
     map_os_error,
 )
+from rpc.owners import resolve_gid
 from rpc.protocol import DecodeError, build_request, decode, encode, parse_reply
-from rpc.server.endpoint import resolve_gid
 
 log = logging.getLogger("rpc.client")
 

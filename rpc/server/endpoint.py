@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import grp
 import os
-import pwd
 import socket
 import stat
 from dataclasses import dataclass
+
+from rpc.owners import resolve_gid, resolve_uid
 
 
 class EndpointInUse(OSError):
@@ -27,30 +27,6 @@ class FileAccess:
     mode: int = 0o660
     user: str | int | None = None
     group: str | int | None = None
-
-
-def resolve_uid(user: str | int | None) -> int:
-    """-1 (unchanged) for None, else the uid of a name or number."""
-    if user is None or user == "":
-        return -1
-    if isinstance(user, int) or str(user).isdigit():
-        return int(user)
-    try:
-        return pwd.getpwnam(str(user)).pw_uid
-    except KeyError:
-        raise ValueError(f"unknown user {user!r}") from None
-
-
-def resolve_gid(group: str | int | None) -> int:
-    """-1 (unchanged) for None, else the gid of a name or number."""
-    if group is None or group == "":
-        return -1
-    if isinstance(group, int) or str(group).isdigit():
-        return int(group)
-    try:
-        return grp.getgrnam(str(group)).gr_gid
-    except KeyError:
-        raise ValueError(f"unknown group {group!r}") from None
 
 
 def apply_access(path: str, access: FileAccess) -> None:
