@@ -40,7 +40,9 @@ def _worker(address: str, reply_dir: str, seconds: float, max_calls: int, out: m
     out.put((done, errors))
 
 
-def measure(address: str, reply_dir: str, clients: int, seconds: float, max_calls: int) -> tuple[float, int]:
+def measure(
+    address: str, reply_dir: str, clients: int, seconds: float, max_calls: int
+) -> tuple[float, int]:
     """(calls per second, errors) with ``clients`` concurrent client processes."""
     queue: mp.Queue = mp.Queue()
     per_client = max(1, max_calls // clients)
@@ -84,9 +86,17 @@ def main() -> int:
                 row = [transport, str(clients), f"{rate:,.0f}", str(errors)]
                 if peer:
                     k_rate, k_errors = measure(
-                        theirs[transport], f"{peer.reply_dir}/", clients, args.seconds, args.max_calls
+                        theirs[transport],
+                        f"{peer.reply_dir}/",
+                        clients,
+                        args.seconds,
+                        args.max_calls,
                     )
-                    row += [f"{k_rate:,.0f}", str(k_errors), f"{rate / k_rate:.2f}" if k_rate else "-"]
+                    row += [
+                        f"{k_rate:,.0f}",
+                        str(k_errors),
+                        f"{rate / k_rate:.2f}" if k_rate else "-",
+                    ]
                 rows.append(row)
     finally:
         proxy.stop()
@@ -101,8 +111,10 @@ def main() -> int:
     print("|" + "---|" * len(header))
     for row in rows:
         print("| " + " | ".join(row) + " |")
-    print(f"\n{os.cpu_count()} CPUs, {args.seconds} s or {args.max_calls} calls per run, "
-          "clients are separate processes using kamctl's rpc.client.")
+    print(
+        f"\n{os.cpu_count()} CPUs, {args.seconds} s or {args.max_calls} calls per run, "
+        "clients are separate processes using kamctl's rpc.client."
+    )
     return 0
 
 

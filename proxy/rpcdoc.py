@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 
 from proxy.config import ProxyConfig
-from rpc.registry import Registry
+from rpc.registry import Method, Registry
 
 HEADER = """# RPC methods
 
@@ -21,22 +21,23 @@ parameter or one of the wrong type is answered with error -32602, naming it.
 
 def render(registry: Registry) -> str:
     lines = [HEADER]
-    groups: dict[str, list[str]] = {}
+    groups: dict[str, list[Method]] = {}
     for method in registry:
-        groups.setdefault(method.name.split(".", 1)[0], []).append(method.name)
-    for group, names in groups.items():
+        groups.setdefault(method.name.split(".", 1)[0], []).append(method)
+    for group, methods in groups.items():
         lines.append(f"\n## {group}\n")
         lines.append("| method | parameters | returns | description |")
         lines.append("|---|---|---|---|")
-        for name in names:
-            method = registry.get(name)
-            assert method is not None
-            params = ", ".join(
-                f"`{p.name}`: {p.type_name}{'...' if p.variadic else ''}"
-                + ("" if p.required or p.variadic else " (optional)")
-                for p in method.params
-            ) or "none"
-            lines.append(f"| `{name}` | {params} | {method.returns} | {method.help} |")
+        for method in methods:
+            params = (
+                ", ".join(
+                    f"`{p.name}`: {p.type_name}{'...' if p.variadic else ''}"
+                    + ("" if p.required or p.variadic else " (optional)")
+                    for p in method.params
+                )
+                or "none"
+            )
+            lines.append(f"| `{method.name}` | {params} | {method.returns} | {method.help} |")
     return "\n".join(lines) + "\n"
 
 

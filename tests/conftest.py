@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.loop import BackgroundLoop
 from tests.support.kamailio import KAMAILIO, KamailioPeer
+from tests.support.loop import BackgroundLoop
 from tests.support.proxy import KamproxyProcess
 from tests.support.tools import require
 

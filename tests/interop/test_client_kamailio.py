@@ -49,4 +49,4 @@ def test_unknown_method_is_a_remote_error(client: Client) -> None:
 
 
 def test_params_reach_kamailio(client: Client) -> None:
-    assert client.call("core.echo", "a\"b\\c", "x y") == ["a\"b\\c", "x y"]
+    assert client.call("core.echo", 'a"b\\c', "x y") == ['a"b\\c', "x y"]

@@ -42,7 +42,11 @@ def run_kamctl(proc: KamproxyProcess, *args: str) -> subprocess.CompletedProcess
         NOHLPRINT="1",
     )
     return subprocess.run(
-        [KAMCTL, *args], env=env, capture_output=True, text=True, timeout=30,
+        [KAMCTL, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
         cwd=str(proc.base),
     )
 

@@ -24,7 +24,9 @@ def test_no_file_gives_defaults() -> None:
 
 
 def test_full_file(fs: FakeFilesystem) -> None:
-    path = write(fs, """
+    path = write(
+        fs,
+        """
 [core]
 runtime_dir = "/run/kp"
 listen = ["udp:127.0.0.1:5060"]
@@ -39,7 +41,8 @@ http_users = { admin = "pw" }
 pretty = false
 [cfg.core]
 debug = 3
-""")
+""",
+    )
     config = load(path)
     assert config.runtime_dir == Path("/run/kp")
     assert config.listen == ("udp:127.0.0.1:5060",)
@@ -56,12 +59,12 @@ debug = 3
         ("[nonsense]\n", "unknown section [nonsense]"),
         ("[core]\ndebug = 3\n", "[cfg.core]"),
         ("[core]\nlisten = 5\n", "listen: must be an array"),
-        ("[rpc]\nfifo_mode = \"rw\"\n", "octal mode"),
+        ('[rpc]\nfifo_mode = "rw"\n', "octal mode"),
         ("[rpc]\nfifo_mode = 0o7777\n", "out of range"),
-        ("[rpc]\nhttp = \"0.0.0.0:5071\"\n", "not a loopback address"),
-        ("[rpc]\nhttp = \"0.0.0.0:5071\"\nhttp_allow_remote = true\n", "without authentication"),
-        ("[rpc]\nhttp = \"127.0.0.1:99999\"\n", "port must be"),
-        ("[rpc]\nfifo = \"yes\"\n", "fifo: must be true or false"),
+        ('[rpc]\nhttp = "0.0.0.0:5071"\n', "not a loopback address"),
+        ('[rpc]\nhttp = "0.0.0.0:5071"\nhttp_allow_remote = true\n', "without authentication"),
+        ('[rpc]\nhttp = "127.0.0.1:99999"\n', "port must be"),
+        ('[rpc]\nfifo = "yes"\n', "fifo: must be true or false"),
         ("[rpc]\nbogus = 1\n", "unknown key 'bogus'"),
         ("[rpc\n", "kamproxy.toml"),
         ("rpc = 5\n", "must be a table"),

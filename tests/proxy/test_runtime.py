@@ -35,11 +35,16 @@ def test_stale_pid_file_is_taken_over(tmp_path: Path) -> None:
 
 def test_lock_held_by_another_process(tmp_path: Path) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys,time; from pathlib import Path; from proxy.runtime import PidFile;"
-         f"p=PidFile(Path({str(tmp_path)!r})/'kamproxy.pid'); p.acquire(); print('ok', flush=True);"
-         "sys.stdin.read()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from proxy.runtime import PidFile;"
+            f"p=PidFile(Path({str(tmp_path)!r})/'kamproxy.pid'); p.acquire();"
+            "print('ok', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"

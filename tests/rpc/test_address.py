@@ -33,7 +33,9 @@ def test_parse(text: str, scheme: str, target: str) -> None:
     assert parse_address(text) == Address(scheme, target)
 
 
-@pytest.mark.parametrize("text", ["unixs:/run/kamailio/kamailio_ctl", "tcp:127.0.0.1:2049", "unixd:/x"])
+@pytest.mark.parametrize(
+    "text", ["unixs:/run/kamailio/kamailio_ctl", "tcp:127.0.0.1:2049", "unixd:/x"]
+)
 def test_binrpc_addresses_explain_jsonrpcs(text: str) -> None:
     with pytest.raises(AddressError) as info:
         parse_address(text)

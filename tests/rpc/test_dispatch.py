@@ -30,13 +30,18 @@ def test_success_reply_member_order_and_status() -> None:
 
 
 def test_reply_name_is_returned_for_the_fifo() -> None:
-    reply = handle('{"jsonrpc":"2.0","method":"core.version","id":1,"reply_name":"kamailio_rpc_reply.fifo"}')
+    reply = handle(
+        '{"jsonrpc":"2.0","method":"core.version","id":1,"reply_name":"kamailio_rpc_reply.fifo"}'
+    )
     assert reply.reply_name == "kamailio_rpc_reply.fifo"
 
 
 def test_pretty_and_compact() -> None:
     request = '{"jsonrpc":"2.0","method":"core.version","id":1}'
-    assert handle(request).body == f'{{\n\t"jsonrpc":\t"2.0",\n\t"result":\t"{VERSION}",\n\t"id":\t1\n}}'.encode()
+    assert (
+        handle(request).body
+        == f'{{\n\t"jsonrpc":\t"2.0",\n\t"result":\t"{VERSION}",\n\t"id":\t1\n}}'.encode()
+    )
     compact = handle(request, make_dispatcher(pretty=False)).body
     assert compact == f'{{"jsonrpc":"2.0","result":"{VERSION}","id":1}}'.encode()
 
@@ -55,19 +60,39 @@ def test_ids_are_echoed() -> None:
         (b"\xc3\x28", -32700, "invalid UTF-8", 400),
         ('{"jsonrpc":"2.0","method":"core.version","id":' + "9" * 60 + "}", -32700, "digits", 400),
         ("[" * 40 + "]" * 40, -32700, "nesting", 400),
-        ('{"jsonrpc":"1.0","method":"core.version","id":1}', -32600, '"jsonrpc" must be "2.0"', 400),
+        (
+            '{"jsonrpc":"1.0","method":"core.version","id":1}',
+            -32600,
+            '"jsonrpc" must be "2.0"',
+            400,
+        ),
         ('{"method":"core.version","id":1}', -32600, '"jsonrpc" must be "2.0"', 400),
         ('{"jsonrpc":"2.0","id":1}', -32600, '"method" is missing', 400),
         ('{"jsonrpc":"2.0","method":42,"id":1}', -32600, '"method" must be a string', 400),
         ('{"jsonrpc":"2.0","method":null,"id":1}', -32600, '"method" must be a string', 400),
-        ('{"jsonrpc":"2.0","method":"core.version","params":"x","id":1}', -32600, "array or an object", 400),
+        (
+            '{"jsonrpc":"2.0","method":"core.version","params":"x","id":1}',
+            -32600,
+            "array or an object",
+            400,
+        ),
         ('{"jsonrpc":"2.0","method":"core.version","id":{"a":1}}', -32600, "id must be", 400),
         ('"just a string"', -32600, "must be a JSON object", 400),
         ("[]", -32600, "empty batch", 400),
         ('{"jsonrpc":"2.0","method":"no.such","id":1}', -32601, "Method not found: no.such", 404),
-        ('{"jsonrpc":"2.0","method":"test.fault","params":["x","y"],"id":1}', -32602, "must be an integer", 400),
+        (
+            '{"jsonrpc":"2.0","method":"test.fault","params":["x","y"],"id":1}',
+            -32602,
+            "must be an integer",
+            400,
+        ),
         ('{"jsonrpc":"2.0","method":"core.version","params":[1],"id":1}', -32602, "too many", 400),
-        ('{"jsonrpc":"2.0","method":"test.fault","params":[404,"AOR not found"],"id":1}', 404, "AOR not found", 404),
+        (
+            '{"jsonrpc":"2.0","method":"test.fault","params":[404,"AOR not found"],"id":1}',
+            404,
+            "AOR not found",
+            404,
+        ),
     ],
 )
 def test_errors(request_text: str | bytes, code: int, fragment: str, status: int) -> None:
@@ -93,7 +118,10 @@ def test_method_exception_is_an_internal_error_and_logged(caplog: pytest.LogCapt
 def test_unserialisable_result_is_an_internal_error() -> None:
     dispatcher = make_dispatcher()
     dispatcher.registry.register("test.obj", lambda: object(), "Returns junk.")
-    assert body(handle('{"jsonrpc":"2.0","method":"test.obj","id":1}', dispatcher))["error"]["code"] == -32603
+    assert (
+        body(handle('{"jsonrpc":"2.0","method":"test.obj","id":1}', dispatcher))["error"]["code"]
+        == -32603
+    )
 
 
 def test_notifications_get_no_reply() -> None:
@@ -128,7 +156,9 @@ def test_unparseable_document_still_names_its_reply_fifo() -> None:
 
 
 def test_params_object_bound_by_name_or_position() -> None:
-    reply = handle('{"jsonrpc":"2.0","method":"test.fault","params":{"code":400,"message":"m"},"id":1}')
+    reply = handle(
+        '{"jsonrpc":"2.0","method":"test.fault","params":{"code":400,"message":"m"},"id":1}'
+    )
     assert body(reply)["error"] == {"code": 400, "message": "m"}
     reply = handle('{"jsonrpc":"2.0","method":"test.fault","params":{"x":401,"y":"n"},"id":1}')
     assert body(reply)["error"] == {"code": 401, "message": "n"}

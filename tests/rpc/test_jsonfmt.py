@@ -10,8 +10,15 @@ import pytest
 from rpc import jsonfmt
 
 TRANSCRIPTS = Path(__file__).resolve().parents[3] / "shared/reference/kamailio-5.6/transcripts"
-CASES = ["01-core.version", "02-core.uptime", "03-core.psx", "04-core.echo", "06-system.listMethods",
-         "08-cfg.list", "30-err-no-method"]
+CASES = [
+    "01-core.version",
+    "02-core.uptime",
+    "03-core.psx",
+    "04-core.echo",
+    "06-system.listMethods",
+    "08-cfg.list",
+    "30-err-no-method",
+]
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -28,15 +28,23 @@ def test_encode_keeps_strings_exact() -> None:
 def test_parse_reply_result_and_error() -> None:
     assert protocol.parse_reply(b'{"jsonrpc":"2.0","result":[1],"id":3}', 3) == [1]
     with pytest.raises(RemoteError) as info:
-        protocol.parse_reply(b'{"jsonrpc":"2.0","error":{"code":500,"message":"Method Not Found"},"id":1}')
+        protocol.parse_reply(
+            b'{"jsonrpc":"2.0","error":{"code":500,"message":"Method Not Found"},"id":1}'
+        )
     assert (info.value.code, info.value.message) == (500, "Method Not Found")
     assert str(info.value) == "500 - Method Not Found"
 
 
 @pytest.mark.parametrize(
     "reply",
-    [b"", b"not json", b"[]", b'{"result":1}', b'{"jsonrpc":"2.0","id":1}',
-     b'{"jsonrpc":"2.0","error":"x","id":1}'],
+    [
+        b"",
+        b"not json",
+        b"[]",
+        b'{"result":1}',
+        b'{"jsonrpc":"2.0","id":1}',
+        b'{"jsonrpc":"2.0","error":"x","id":1}',
+    ],
 )
 def test_parse_reply_rejects_garbage(reply: bytes) -> None:
     with pytest.raises(ProtocolError):

@@ -37,7 +37,9 @@ def make() -> Registry:
     return registry
 
 
-def invoke(registry: Registry, name: str, args: list[Any], kwargs: dict[str, Any] | None = None) -> Any:
+def invoke(
+    registry: Registry, name: str, args: list[Any], kwargs: dict[str, Any] | None = None
+) -> Any:
     method = registry.get(name)
     assert method is not None
     return asyncio.run(method.invoke(args, kwargs or {}))
@@ -72,7 +74,11 @@ def test_positional_and_named_params() -> None:
 @pytest.mark.parametrize(
     ("name", "args", "message"),
     [
-        ("cfg.seti", ["core", "debug", "notanint"], "parameter 3 (value) must be an integer, got string"),
+        (
+            "cfg.seti",
+            ["core", "debug", "notanint"],
+            "parameter 3 (value) must be an integer, got string",
+        ),
         ("cfg.seti", ["core", "debug", True], "must be an integer, got boolean"),
         ("cfg.seti", ["core", "debug", 1.5], "must be an integer, got number"),
         ("cfg.seti", ["core"], "missing parameter 2 (var)"),
@@ -101,7 +107,9 @@ def test_conversions() -> None:
 def test_system_methods() -> None:
     registry = make()
     assert invoke(registry, "system.methodHelp", ["cfg.get"]) == "Get a value."
-    assert invoke(registry, "system.methodSignature", ["cfg.seti"]) == [["int", "string", "string", "int"]]
+    assert invoke(registry, "system.methodSignature", ["cfg.seti"]) == [
+        ["int", "string", "string", "int"]
+    ]
     with pytest.raises(RpcFault, match="not found"):
         invoke(registry, "system.methodHelp", ["no.such"])
     assert "cfg.get" in invoke(registry, "system.listMethods", [])

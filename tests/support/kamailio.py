@@ -53,13 +53,25 @@ class KamailioPeer:
     def start(self, wait: float = 20.0) -> KamailioPeer:
         env = dict(os.environ, KAMCTL_PEER_DIR=str(self.dir))
         args = [
-            KAMAILIO, "-f", str(CONFIG), "-P", str(self.pid_path), "-Y", str(self.dir),
-            "-w", str(self.dir), "-E",
-            "-A", f"SIP_PORT={self.sip_port}", "-A", f"HTTP_PORT={self.http_port}",
+            KAMAILIO,
+            "-f",
+            str(CONFIG),
+            "-P",
+            str(self.pid_path),
+            "-Y",
+            str(self.dir),
+            "-w",
+            str(self.dir),
+            "-E",
+            "-A",
+            f"SIP_PORT={self.sip_port}",
+            "-A",
+            f"HTTP_PORT={self.http_port}",
         ]
         with open(self.log_path, "ab") as log:
-            rc = subprocess.call(args, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                 cwd=str(self.dir), timeout=wait)
+            rc = subprocess.call(
+                args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(self.dir), timeout=wait
+            )
         if rc != 0:
             raise RuntimeError(f"kamailio failed to start ({rc}):\n{self.log()}")
         deadline = time.monotonic() + wait

@@ -27,9 +27,17 @@ class KamproxyProcess:
     """``kamproxy`` started with ``-Y DIR`` and its own reply dir; stopped on exit."""
 
     def __init__(
-        self, base: Path, *, config: str = "", args: list[str] | None = None, http: bool = True
+        self,
+        base: Path,
+        *,
+        config: str = "",
+        args: list[str] | None = None,
+        http: bool = True,
+        ready_log: Path | None = None,
     ) -> None:
         self.base = base
+        #: where "kamproxy started" appears when it logs to a file (--log-file)
+        self.ready_log = ready_log
         self.runtime_dir = base / "run"
         self.reply_dir = base / "replies"
         self.reply_dir.mkdir(parents=True, exist_ok=True)
@@ -77,11 +85,16 @@ class KamproxyProcess:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"kamproxy exited with {self.proc.returncode}:\n{self.log()}")
-            if "kamproxy started" in self.log():
+            if "kamproxy started" in self.log() + self._ready_text():
                 return self
             time.sleep(0.02)
         self.stop()
         raise RuntimeError(f"kamproxy did not start within {wait} s:\n{self.log()}")
+
+    def _ready_text(self) -> str:
+        if self.ready_log is None or not self.ready_log.exists():
+            return ""
+        return self.ready_log.read_text(errors="replace")
 
     def log(self) -> str:
         try:

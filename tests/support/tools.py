@@ -14,8 +14,10 @@ def under_ci() -> bool:
 
 def require(path_or_name: str, why: str = "") -> str:
     """The tool's path; skip the test when missing (fail under CI=true)."""
-    found = shutil.which(path_or_name) if "/" not in path_or_name else (
-        path_or_name if os.access(path_or_name, os.X_OK) else None
+    found = (
+        shutil.which(path_or_name)
+        if "/" not in path_or_name
+        else (path_or_name if os.access(path_or_name, os.X_OK) else None)
     )
     if found is None:
         message = f"{path_or_name} is not installed{': ' + why if why else ''}"
