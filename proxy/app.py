@@ -14,8 +14,12 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
+from proxy import log as kamlog
+from proxy.cfg import startup as cfg_startup
+from proxy.cfg.rpc import CfgMethods
 from proxy.config import ProxyConfig
 from proxy.core_rpc import CoreMethods
+from proxy.corex_rpc import CorexMethods
 from proxy.runtime import PidFile, ensure_runtime_dir
 from rpc.address import PID_NAME, default_runtime_dir
 from rpc.dispatch import Dispatcher
@@ -40,19 +44,24 @@ class StartupError(Exception):
 class Proxy:
     """One running kamproxy."""
 
-    def __init__(self, config: ProxyConfig) -> None:
+    def __init__(self, config: ProxyConfig, cfg: cfg_startup.CfgSetup | None = None) -> None:
         self.config = config
+        #: runtime parameters (cfg framework): read live with self.params.get_int(...)
+        self.cfg = cfg if cfg is not None else cfg_startup.load(config)
+        self.params = self.cfg.params
         self.runtime_dir: Path = config.runtime_dir or default_runtime_dir()
         self.started = time.time()
         self.registry = Registry()
         self.dispatcher = Dispatcher(self.registry, pretty=config.rpc.pretty)
         self.servers: list[Server] = []
-        self.modules: list[str] = ["jsonrpcs", "corex", "kex"]
+        self.modules: list[str] = ["jsonrpcs", "corex", "kex", "cfg_rpc"]
         self._pidfile = PidFile(self.runtime_dir / PID_NAME)
         self._stop = asyncio.Event()
         CoreMethods(self.started, self.task_names, lambda: list(self.modules)).register(
             self.registry
         )
+        CfgMethods(self.params, overrides=self.cfg.overrides).register(self.registry)
+        CorexMethods(self.params).register(self.registry)
 
     # -- paths ----------------------------------------------------------------
 
@@ -157,13 +166,13 @@ class Proxy:
         for signo in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signo, self.stop)
         await self.start()
-        log.info("kamproxy started: pid file %s", self._pidfile.path)
+        kamlog.announce(log, "kamproxy started: pid file %s", self._pidfile.path)
         for line in self.describe():
-            log.info("listening: %s", line)
+            kamlog.announce(log, "listening: %s", line)
         try:
             await self._stop.wait()
         finally:
-            log.info("kamproxy stopping")
+            kamlog.announce(log, "kamproxy stopping")
             await self.close()
             for signo in (signal.SIGTERM, signal.SIGINT):
                 with contextlib.suppress(Exception):

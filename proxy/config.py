@@ -71,6 +71,8 @@ class ProxyConfig:
     source: str = "(embedded defaults)"
     runtime_dir: Path | None = None  #: None: rpc.address.default_runtime_dir()
     debug: int | None = None  #: -d; None: from [cfg.core] or the default
+    #: cfg.save writes runtime changes here and start-up reads them back; None: off
+    cfg_overrides: Path | None = None
     listen: tuple[str, ...] = ()
     db_url: str = ""
     rpc: RpcConfig = field(default_factory=RpcConfig)
@@ -87,7 +89,7 @@ class ProxyConfig:
 
 
 _RPC_FIELDS = set(RpcConfig.__dataclass_fields__)
-_CORE_KEYS = {"runtime_dir": str, "listen": list, "db_url": str}
+_CORE_KEYS = {"runtime_dir": str, "listen": list, "db_url": str, "cfg_overrides": str}
 #: sections that later layers read; accepted as tables and kept in ProxyConfig.sections
 OPEN_SECTIONS = {
     "routing",
@@ -202,11 +204,14 @@ def _core(config: ProxyConfig, table: dict[str, Any], where: str) -> ProxyConfig
     listen = table.get("listen", [])
     if not all(isinstance(item, str) for item in listen):
         raise ConfigError(f"{where} listen: must be an array of strings")
+    overrides = table.get("cfg_overrides")
     return replace(
         config,
         runtime_dir=Path(runtime_dir) if runtime_dir else None,
         listen=tuple(listen),
         db_url=table.get("db_url", ""),
+        # relative to the config file's directory
+        cfg_overrides=Path(config.source).parent / overrides if overrides else None,
     )
 
 

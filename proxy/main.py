@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from proxy import log, version
+from proxy.cfg import startup as cfg_startup
 from proxy.config import ConfigError, ProxyConfig, load, parse_http, validate
 
 
@@ -49,8 +50,35 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         help="debug level, -5 (alert) .. 3 (debug); default 0 (warnings)",
     )
+    parser.add_argument(
+        "--cfg-overrides",
+        metavar="FILE",
+        help="keep runtime parameter changes: cfg.save writes them to FILE, read at start",
+    )
+    targets = parser.add_mutually_exclusive_group()
+    targets.add_argument(
+        "-E", "--log-stderr", action="store_true", help="log to stderr (the default)"
+    )
+    targets.add_argument(
+        "--syslog",
+        metavar="ADDRESS",
+        nargs="?",
+        const=log.DEFAULT_SYSLOG,
+        help=f"log to syslog (facility: core.log_facility) at ADDRESS, a UNIX socket "
+        f"(default {log.DEFAULT_SYSLOG}) or HOST:PORT (UDP)",
+    )
+    targets.add_argument("--log-file", metavar="FILE", help="log to FILE (reopened if rotated)")
+    parser.add_argument("--log-json", action="store_true", help="log one JSON object per line")
     parser.add_argument("-V", "--version", action="store_true", help="print the version and exit")
     return parser
+
+
+def log_options(args: argparse.Namespace) -> log.LogOptions:
+    if args.syslog is not None:
+        return log.LogOptions("syslog", args.syslog, args.log_json)
+    if args.log_file is not None:
+        return log.LogOptions("file", args.log_file, args.log_json)
+    return log.LogOptions("stderr", "", args.log_json)
 
 
 def configure(args: argparse.Namespace) -> ProxyConfig:
@@ -65,6 +93,8 @@ def configure(args: argparse.Namespace) -> ProxyConfig:
         flags["db_url"] = args.db
     if args.debug is not None:
         flags["debug"] = args.debug
+    if args.cfg_overrides is not None:
+        flags["cfg_overrides"] = Path(args.cfg_overrides)
     if args.rpc_http is not None:
         flags["http"] = parse_http(args.rpc_http)
     return validate(config.with_flags(**flags))
@@ -77,20 +107,25 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         config = configure(args)
+        cfg = cfg_startup.load(config)
     except ConfigError as exc:
         print(f"kamproxy: configuration error: {exc}", file=sys.stderr)
         return 1
     if args.check:
         print(f"kamproxy: configuration {config.source} is valid")
         return 0
-    log.setup(config.debug if config.debug is not None else 0)
-    return asyncio.run(_serve(config))
+    try:
+        log.setup(log_options(args), cfg.params)
+    except log.LogSetupError as exc:
+        print(f"kamproxy: cannot start: {exc}", file=sys.stderr)
+        return 1
+    return asyncio.run(_serve(config, cfg))
 
 
-async def _serve(config: ProxyConfig) -> int:
+async def _serve(config: ProxyConfig, cfg: cfg_startup.CfgSetup) -> int:
     from proxy.app import Proxy, StartupError
 
-    proxy = Proxy(config)
+    proxy = Proxy(config, cfg)
     try:
         await proxy.run()
     except StartupError as exc:

@@ -1,0 +1,1 @@
+"""Bytes in and out: UDP, TCP framing, listeners, connection reuse."""
