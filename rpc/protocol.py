@@ -140,7 +140,8 @@ def parse_reply(data: bytes | str, expected_id: Any = None) -> Any:
         raise ProtocolError("reply is not a JSON-RPC object")
     if doc.get("jsonrpc") != "2.0":
         raise ProtocolError('reply lacks "jsonrpc": "2.0"')
-    if expected_id is not None and "id" in doc and doc["id"] != expected_id:
+    # an error about a request the server could not read carries id null
+    if expected_id is not None and doc.get("id") is not None and doc["id"] != expected_id:
         raise ProtocolError(f"reply id {doc['id']!r} does not match request id {expected_id!r}")
     if "error" in doc:
         error = doc["error"]

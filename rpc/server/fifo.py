@@ -234,6 +234,23 @@ class JsonFramer:
 # -- reply targets -----------------------------------------------------------
 
 
+def salvage(data: bytes, max_size: int) -> tuple[bytes, list[Event]]:
+    """Split requests that were glued onto an unfinished one.
+
+    A document that never closes swallows the requests written after it. Writers
+    (kamctl, our client) start each request on a new line, so the first line start
+    from which whole documents can be framed again is taken as the end of the broken
+    one: ``(broken head, recovered documents)``.
+    """
+    start = data.find(b"\n{", 1)
+    while start >= 0:
+        events = JsonFramer(max_size).feed(data[start + 1 :])
+        if events:
+            return data[:start], events
+        start = data.find(b"\n{", start + 1)
+    return data, []
+
+
 def reply_name_problem(name: str) -> str | None:
     """Why ``name`` may not be used as a reply FIFO name, or None if it may."""
     if not name:
@@ -376,12 +393,19 @@ class FifoServer:
     def _on_silence(self) -> None:
         self._idle = None
         event = self._framer.flush()
-        if event is not None:
-            log.warning(
-                "fifo: dropping an incomplete request after %.1f s without more data",
-                self.partial_timeout,
-            )
-            self._spawn(event)
+        if event is None:
+            return
+        log.warning(
+            "fifo: dropping an incomplete request after %.1f s without more data",
+            self.partial_timeout,
+        )
+        if isinstance(event, Document):
+            head, salvaged = salvage(event.data, self.max_request)
+            event = Document(head, complete=False)
+            for document in salvaged:
+                log.warning("fifo: recovered a request written after the incomplete one")
+                self._spawn(document)
+        self._spawn(event)
 
     def _spawn(self, event: Event) -> None:
         task = asyncio.get_running_loop().create_task(self._serve(event))

@@ -20,7 +20,7 @@ import pytest
 
 from rpc.dispatch import Dispatcher, Reply
 from rpc.server.endpoint import EndpointInUse, FileAccess
-from rpc.server.fifo import Document, FifoServer, JsonFramer, Oversized
+from rpc.server.fifo import Document, FifoServer, JsonFramer, Oversized, salvage
 from tests.support.loop import BackgroundLoop
 from tests.support.methods import VERSION, make_dispatcher, make_registry
 
@@ -376,6 +376,27 @@ def test_incomplete_document_is_dropped_after_silence(
     assert broken.read_json()["error"]["code"] == -32700  # after PARTIAL_TIMEOUT
     wait_for_log(rpc_log, "incomplete request")
     harness.assert_serving()
+
+
+def test_requests_glued_onto_an_unfinished_one_are_recovered(
+    harness: Harness, rpc_log: pytest.LogCaptureFixture
+) -> None:
+    """An unclosed document swallows the next requests; they are framed again."""
+    broken = harness.reply_fifo("reply_head")
+    victim = harness.reply_fifo("reply_victim")
+    send(harness.path, b'{"jsonrpc": "2.0", "method": "core.version", "reply_name": "reply_head"\n')
+    send(
+        harness.path,
+        raw(request("test.echo", ["x"], reply_name="reply_victim", request_id=9)) + b"\n",
+    )
+    assert victim.read_json() == {"jsonrpc": "2.0", "result": ["x"], "id": 9}
+    assert broken.read_json()["error"]["code"] == -32700
+    wait_for_log(rpc_log, "recovered a request")
+    harness.assert_serving()
+
+
+def test_salvage_without_a_line_start_keeps_everything() -> None:
+    assert salvage(b'{"a": 1, "b": {"c": 2}', 1000) == (b'{"a": 1, "b": {"c": 2}', [])
 
 
 def test_request_without_reply_name_is_logged_and_dropped(

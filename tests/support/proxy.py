@@ -77,6 +77,8 @@ class KamproxyProcess:
 
     def start(self, wait: float = 15.0) -> KamproxyProcess:
         env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+        # only lines written by this run count (a restart appends to the same log)
+        skip = len(self.log()) + len(self._ready_text())
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 self.args, stdout=log, stderr=subprocess.STDOUT, cwd=str(self.base), env=env
@@ -85,7 +87,7 @@ class KamproxyProcess:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"kamproxy exited with {self.proc.returncode}:\n{self.log()}")
-            if "kamproxy started" in self.log() + self._ready_text():
+            if "kamproxy started" in (self.log() + self._ready_text())[skip:]:
                 return self
             time.sleep(0.02)
         self.stop()
