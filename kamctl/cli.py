@@ -12,6 +12,9 @@ from kamctl.context import Settings
 from kamctl.lazy import LazyGroup
 from rpc.errors import RpcError
 
+#: The Settings of the running command, so that main() can say where the address came from.
+_RUNNING: list[Settings] = []
+
 
 @click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
@@ -23,18 +26,51 @@ from rpc.errors import RpcError
 @click.option(
     "--db", "db_url", metavar="URL", help="Database URL, e.g. sqlite:///path/kamailio.sqlite."
 )
-@click.option("--timeout", type=float, metavar="SECONDS", help="RPC reply timeout (default 5).")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0, min_open=True),
+    metavar="SECONDS",
+    help="RPC reply timeout (default 5).",
+)
+@click.option(
+    "--config",
+    "config_file",
+    metavar="FILE",
+    help="Read this file too (kamctl.toml if named *.toml, else kamctlrc format).",
+)
+@click.option(
+    "--profile",
+    metavar="NAME",
+    help="Use this [profiles.NAME] of kamctl.toml (env KAMCTL_PROFILE).",
+)
 @click.version_option(package_name="kamctl", prog_name="kamctl", message="%(prog)s %(version)s")
 @click.pass_context
-def cli(ctx: click.Context, server: str | None, db_url: str | None, timeout: float | None) -> None:
-    """Manage a Kamailio-compatible SIP proxy (kamproxy or Kamailio 5.6)."""
-    settings = Settings(server=server, db_url=db_url, timeout=timeout)
+def cli(
+    ctx: click.Context,
+    server: str | None,
+    db_url: str | None,
+    timeout: float | None,
+    config_file: str | None,
+    profile: str | None,
+) -> None:
+    """Manage a Kamailio-compatible SIP proxy (kamproxy or Kamailio 5.6).
+
+    Settings come from kamctlrc, kamctl.toml, the environment and these options:
+    see 'kamctl config show' and 'kamctl config paths'.
+    """
+    settings = Settings(
+        server=server, db_url=db_url, timeout=timeout, config_file=config_file, profile=profile
+    )
     ctx.obj = settings
+    _RUNNING[:] = [settings]
     ctx.call_on_close(settings.close)
+    if config_file or profile:
+        settings.config  # noqa: B018 - a named file or profile that cannot be used fails now
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: click's own errors keep their codes; RPC errors map to ours."""
+    _RUNNING.clear()
     try:
         cli.main(args=argv, prog_name="kamctl", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -46,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         print("Aborted.", file=sys.stderr)
         return 1
     except RpcError as exc:
-        return exitcodes.report(exc, "kamctl")
+        tried = _RUNNING[0].target_source() if _RUNNING else ""
+        return exitcodes.report(exc, "kamctl", tried)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
