@@ -24,7 +24,7 @@ _RUNNING: list[Settings] = []
     help="RPC address: unix:PATH, fifo:PATH, http://HOST:PORT/RPC (env KAMCTL_RPC).",
 )
 @click.option(
-    "--db", "db_url", metavar="URL", help="Database URL, e.g. sqlite:///path/kamailio.sqlite."
+    "--db", "db_url", metavar="URL", help="Database URL, e.g. sqlite:////abs/path/kamailio.sqlite."
 )
 @click.option(
     "--timeout",

@@ -12,4 +12,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "debug": ("kamctl.commands.debug:debug", "Show or set the live debug level."),
     "srv": ("kamctl.commands.srv:srv", "Server information and settings (srv debug, ...)."),
     "config": ("kamctl.commands.config:config", "Show the configuration and the files read."),
+    "add": ("kamctl.commands.subscriber:add", "Add a subscriber (USER[@DOMAIN] [PASSWORD])."),
+    "passwd": ("kamctl.commands.subscriber:passwd", "Change a subscriber's password."),
+    "rm": ("kamctl.commands.subscriber:rm", "Delete a subscriber (and its registrations)."),
+    "show": ("kamctl.commands.subscriber:show", "Show a subscriber (all without USER)."),
+    "subscriber": ("kamctl.commands.subscriber:subscriber", "List, import, export subscribers."),
+    "ha1": ("kamctl.commands.subscriber:ha1", "Print the HA1 hash of user, realm, password."),
+    "db": ("kamctl.commands.db:db", "Create, drop, show, back up and restore the database."),
 }
