@@ -23,12 +23,17 @@ def code_for(exc: RpcError) -> int:
     return UNREACHABLE  # ProtocolError: the peer is not speaking JSON-RPC
 
 
-def report(exc: RpcError, prog: str) -> int:
-    """Print one line for ``exc`` on stderr and return the exit code."""
+def report(exc: RpcError, prog: str, tried: str = "") -> int:
+    """Print one line for ``exc`` on stderr and return the exit code.
+
+    ``tried`` says where the address came from (e.g. "-s flag", "default").
+    """
     if isinstance(exc, RemoteError):
         print(f"error: {exc.code} - {exc.message}", file=sys.stderr)
     else:
         where = getattr(exc, "address", "")
+        if where and tried:
+            where = f"{where} ({tried})"
         suffix = f" [{where}]" if where else ""
         print(f"{prog}: {exc}{suffix}", file=sys.stderr)
     return code_for(exc)

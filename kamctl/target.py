@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rpc.address import Address, default_address, parse_address
 from rpc.errors import AddressError
@@ -20,8 +20,7 @@ from rpc.errors import AddressError
 ENV_RPC = "KAMCTL_RPC"
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     address: Address
     source: str  #: "-s flag", "environment KAMCTL_RPC", a config file, or "default"
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from rpc.errors import AddressError
 
@@ -37,8 +37,7 @@ _BINRPC_HINT = (
 )
 
 
-@dataclass(frozen=True)
-class Address:
+class Address(NamedTuple):
     """A parsed RPC address."""
 
     scheme: str  #: "fifo", "unix", "http" or "https"

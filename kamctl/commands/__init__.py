@@ -8,6 +8,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "uptime": ("kamctl.commands.core:uptime", "Show how long the proxy has been running."),
     "ps": ("kamctl.commands.core:ps", "List the proxy's processes (tasks)."),
     "version": ("kamctl.commands.core:version", "Show kamctl's and the proxy's versions."),
+    "rpc": ("kamctl.commands.rpc:rpc", "Call any RPC method (kamcmd's arguments and output)."),
     "cfg": ("kamctl.commands.cfg:cfg", "Show and change runtime parameters (cfg.*)."),
     "debug": ("kamctl.commands.debug:debug", "Show or set the live debug level."),
     "srv": ("kamctl.commands.srv:srv", "Server information and settings (srv debug, ...)."),

@@ -6,7 +6,6 @@ imports httpx.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from rpc.address import Address, default_address, parse_address
@@ -45,5 +44,5 @@ def connect(
         parsed = address
     else:
         parsed = parse_address(address)
-    opts = replace(options or ClientOptions(), **overrides)
+    opts = (options or ClientOptions())._replace(**overrides)
     return Client(make_transport(parsed, opts), opts)

@@ -8,9 +8,8 @@ Transports are chosen by address in :func:`rpc.client.connect`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 #: Seconds to wait for a reply unless told otherwise.
 DEFAULT_TIMEOUT = 5.0
@@ -20,8 +19,7 @@ DEFAULT_CONNECT_TIMEOUT = 3.0
 Params = Sequence[Any] | dict[str, Any] | None
 
 
-@dataclass(frozen=True)
-class ClientOptions:
+class ClientOptions(NamedTuple):
     """Settings a transport may use; each ignores what does not concern it."""
 
     timeout: float = DEFAULT_TIMEOUT

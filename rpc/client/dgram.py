@@ -17,14 +17,12 @@ import array
 import contextlib
 import errno
 import fcntl
-import logging
 import os
-import secrets
 import socket
 import termios
 import time
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rpc.client.base import ClientOptions, Params
 from rpc.errors import (
@@ -36,7 +34,9 @@ from rpc.errors import (
 from rpc.owners import resolve_gid
 from rpc.protocol import DecodeError, build_request, decode, encode, parse_reply
 
-log = logging.getLogger("rpc.client")
+if TYPE_CHECKING:
+    import logging
+
 
 #: Smallest receive buffer; a larger reply is read whole (its size is asked first).
 MIN_BUFFER = 1 << 20
@@ -48,6 +48,13 @@ MAX_PATH = 107
 BIND_ATTEMPTS = 5
 
 _UNKNOWN = object()
+
+
+def _log() -> logging.Logger:
+    """The module's logger, imported on first use: kamcmd's start-up skips logging."""
+    import logging
+
+    return logging.getLogger("rpc.client")
 
 
 class DatagramTransport:
@@ -106,7 +113,7 @@ class DatagramTransport:
         """Bind ``sock`` to a fresh name; the file's path, or None for an abstract name."""
         directory = self.options.reply_socket_dir
         for _ in range(BIND_ATTEMPTS):
-            name = f"kamctl-{os.getpid()}-{secrets.token_hex(4)}"
+            name = f"kamctl-{os.getpid()}-{os.urandom(4).hex()}"
             if directory is None:
                 try:
                     sock.bind("\0" + name)
@@ -191,8 +198,11 @@ class DatagramTransport:
             data = self._next_datagram(sock, deadline, timeout)
             reply_id = _reply_id(data)
             if reply_id is not _UNKNOWN and reply_id is not None and reply_id != request_id:
-                log.debug("dgram: skipped a late reply (id %r) while waiting for id %r",
-                          reply_id, request_id)
+                _log().debug(
+                    "dgram: skipped a late reply (id %r) while waiting for id %r",
+                    reply_id,
+                    request_id,
+                )
                 continue
             return parse_reply(data)
         raise ProtocolError(f"too many unexpected datagrams on the reply socket of {self.address}")
