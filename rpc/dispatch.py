@@ -18,6 +18,7 @@ from typing import Any
 from jsonrpcserver import Success
 from jsonrpcserver.async_main import dispatch_to_response
 from jsonrpcserver.exceptions import JsonRpcError
+from jsonrpcserver.main import dispatch_to_response as dispatch_now
 
 from rpc import jsonfmt
 from rpc.errors import RpcFault
@@ -81,6 +82,20 @@ class Dispatcher:
 
     async def handle(self, data: bytes, *, source: str = "rpc") -> Reply:
         """Answer one document (a request or a batch) received on ``source``."""
+        reply = self.handle_now(data, source=source)
+        if reply is not None:
+            return reply
+        doc = decode(data)  # handle_now answered every document that fails here
+        docs = doc if isinstance(doc, list) else [doc]
+        responses = [await self._one_async(d, source) for d in docs]
+        return self._finish(doc, responses)
+
+    def handle_now(self, data: bytes, *, source: str = "rpc") -> Reply | None:
+        """The reply, computed at once, or None when an async method must be awaited.
+
+        Most methods are plain functions: transports answer them in the same loop
+        iteration, without a task (see :meth:`handle` for the general case).
+        """
         try:
             doc = decode(data)
         except DecodeError as exc:
@@ -88,17 +103,27 @@ class Dispatcher:
             match = _REPLY_NAME.search(data)
             name = match.group(1).decode("utf-8", "replace") if match else None
             return self._reply(_error(PARSE_ERROR, f"Parse error: {exc}", None), name)
-        if isinstance(doc, list):
-            return await self._batch(doc, source)
-        reply_name = _reply_name(doc)
-        response = await self._one(doc, source)
-        return self._reply(response, reply_name)
+        docs = doc if isinstance(doc, list) else [doc]
+        if any(self._awaits(d) for d in docs):
+            return None
+        return self._finish(doc, [self._one_now(d, source) for d in docs])
 
     def encode(self, doc: Any) -> bytes:
         text = jsonfmt.pretty(doc) if self.pretty else jsonfmt.compact(doc)
         return text.encode()
 
     # -- internals ------------------------------------------------------------
+
+    def _finish(self, doc: Any, responses: list[dict[str, Any] | None]) -> Reply:
+        if not isinstance(doc, list):
+            return self._reply(responses[0], _reply_name(doc))
+        if not doc:
+            return self._reply(_error(INVALID_REQUEST, "Invalid request: empty batch", None), None)
+        reply_name = next((n for n in map(_reply_name, doc) if n), None)
+        answered = [r for r in responses if r is not None]
+        if not answered:
+            return Reply(None, reply_name, 204)
+        return Reply(self._encode_safely(answered), reply_name, 200)
 
     def _reply(self, response: dict[str, Any] | None, reply_name: str | None) -> Reply:
         if response is None:
@@ -116,43 +141,67 @@ class Dispatcher:
                 _error(INTERNAL_ERROR, "Internal error: unserialisable result", request_id)
             )
 
-    async def _batch(self, docs: list[Any], source: str) -> Reply:
-        if not docs:
-            return self._reply(_error(INVALID_REQUEST, "Invalid request: empty batch", None), None)
-        reply_name = next((n for n in map(_reply_name, docs) if n), None)
-        responses = [r for r in [await self._one(doc, source) for doc in docs] if r is not None]
-        if not responses:
-            return Reply(None, reply_name, 204)
-        return Reply(self._encode_safely(responses), reply_name, 200)
+    def _awaits(self, doc: Any) -> bool:
+        """True when ``doc`` calls a coroutine method."""
+        name = doc.get("method") if isinstance(doc, dict) else None
+        method = self.registry.get(name) if isinstance(name, str) else None
+        return method is not None and method.is_async
 
-    async def _one(self, doc: Any, source: str) -> dict[str, Any] | None:
+    def _prepare(self, doc: Any, source: str) -> tuple[dict[str, Any] | None, Any]:
+        """(request for jsonrpcserver, None) or (None, error reply) for an invalid one."""
         try:
             method, params, request_id = _validate(doc)
         except _Invalid as exc:
             log.warning("%s: invalid request: %s", source, exc)
-            return _error(INVALID_REQUEST, f"Invalid request: {exc}", exc.request_id)
+            return None, _error(INVALID_REQUEST, f"Invalid request: {exc}", exc.request_id)
         log.debug("%s: call %s %s", source, method, params if params is not None else "")
         clean: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
         if params is not None:
             clean["params"] = params
         if request_id is not _MISSING:
             clean["id"] = request_id
+        return clean, None
+
+    def _one_now(self, doc: Any, source: str) -> dict[str, Any] | None:
+        clean, error = self._prepare(doc, source)
+        if clean is None:
+            return error  # type: ignore[no-any-return]
+        method = self.registry.get(clean["method"])
+        handlers = {} if method is None else {method.name: _sync_handler(method)}
+        response = dispatch_now(
+            "", handlers, deserializer=lambda _text: clean, validator=lambda d: d
+        )
+        return None if response is None or "id" not in clean else _to_dict(response)
+
+    async def _one_async(self, doc: Any, source: str) -> dict[str, Any] | None:
+        if not self._awaits(doc):
+            return self._one_now(doc, source)
+        clean, error = self._prepare(doc, source)
+        if clean is None:
+            return error  # type: ignore[no-any-return]
+        method = self.registry.get(clean["method"])
+        assert method is not None
         response = await dispatch_to_response(
             "",
-            self._handlers(method),
+            {method.name: _async_handler(method)},
             deserializer=lambda _text: clean,
-            validator=lambda doc: doc,
+            validator=lambda d: d,
         )
-        if request_id is _MISSING or response is None:
-            return None
-        return _to_dict(response)
-
-    def _handlers(self, name: str) -> dict[str, Callable[..., Awaitable[Any]]]:
-        method = self.registry.get(name)
-        return {} if method is None else {name: _handler(method)}
+        return None if response is None or "id" not in clean else _to_dict(response)
 
 
-def _handler(method: Method) -> Callable[..., Awaitable[Any]]:
+def _sync_handler(method: Method) -> Callable[..., Any]:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            result = method.invoke_now(list(args), kwargs)
+        except RpcFault as fault:
+            raise JsonRpcError(fault.code, fault.message, fault.data) from None
+        return Success({} if result is None else result)
+
+    return call
+
+
+def _async_handler(method: Method) -> Callable[..., Awaitable[Any]]:
     async def call(*args: Any, **kwargs: Any) -> Any:
         try:
             result = await method.invoke(list(args), kwargs)

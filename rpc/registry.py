@@ -74,12 +74,27 @@ class Method:
         """XML-RPC style: return type first, then each parameter type."""
         return [self.returns] + [p.type_name for p in self.params]
 
+    @property
+    def is_async(self) -> bool:
+        """True for a coroutine function: callers must await :meth:`invoke`."""
+        return inspect.iscoroutinefunction(self.func)
+
     async def invoke(self, args: list[Any], kwargs: dict[str, Any]) -> Any:
         """Check the arguments against the parameters, then call the function."""
         positional = self._bind(args, kwargs)
         result = self.func(*positional)
         if inspect.isawaitable(result):
             result = await result
+        return result
+
+    def invoke_now(self, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        """:meth:`invoke` for a plain function."""
+        result = self.func(*self._bind(args, kwargs))
+        if inspect.isawaitable(result):
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+            raise TypeError(f"{self.name} returned an awaitable; declare it async def")
         return result
 
     def _bind(self, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:

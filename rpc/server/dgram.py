@@ -20,7 +20,7 @@ import os
 import socket
 from typing import Any
 
-from rpc.dispatch import Dispatcher
+from rpc.dispatch import Dispatcher, Reply
 from rpc.protocol import INTERNAL_ERROR, INVALID_REQUEST, DecodeError, decode
 from rpc.server.endpoint import (
     EndpointInUse,
@@ -124,9 +124,33 @@ class DatagramServer:
             except OSError as exc:  # nothing a client can cause; keep serving
                 log.error("dgram: receive failed on %s: %s", self.path, exc)
                 return
-            task = asyncio.ensure_future(self._serve(data, bool(flags & socket.MSG_TRUNC), sender))
+            truncated = bool(flags & socket.MSG_TRUNC)
+            reply = None if truncated else self._answer_now(data, sender)
+            if reply is None:
+                work = self._serve(data, truncated, sender)
+            elif reply.body is not None and not (sender and self._send_now(reply.body, sender)):
+                work = self._deliver(reply, sender, data)
+            else:
+                continue
+            task = asyncio.ensure_future(work)
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    def _answer_now(self, data: bytes, sender: Sender) -> Reply | None:
+        """The reply to a request for a plain method, computed at once; else None."""
+        try:
+            return self.dispatcher.handle_now(data, source="dgram")
+        except Exception:  # a defect somewhere below: the general path logs it
+            return None
+
+    def _send_now(self, body: bytes, sender: str | bytes) -> bool:
+        """One non-blocking sendto; False leaves the reply to :meth:`_deliver`."""
+        try:
+            assert self._sock is not None
+            self._sock.sendto(body, sender)
+        except OSError:  # full queue, too large, no permission: _deliver says why
+            return False
+        return True
 
     async def _serve(self, data: bytes, truncated: bool, sender: Sender) -> None:
         """Answer one datagram; never raises (a bad request must not stop the server)."""
@@ -135,19 +159,22 @@ class DatagramServer:
                 await self._refuse_oversized(sender)
                 return
             reply = await self.dispatcher.handle(data, source="dgram")
-            if reply.body is None:
-                return
-            if not sender:
-                log.warning(
-                    "dgram: got a request from an unbound socket, cannot reply: the client "
-                    "must bind its socket to a path or an abstract name first; reply dropped"
-                )
-                return
-            await self._reply(reply.body, sender, data)
+            await self._deliver(reply, sender, data)
         except asyncio.CancelledError:
             raise
         except Exception:  # a defect somewhere below: log it, keep serving
             log.exception("dgram: failed to answer a request from %s", describe(sender))
+
+    async def _deliver(self, reply: Reply, sender: Sender, request: bytes) -> None:
+        if reply.body is None:
+            return
+        if not sender:
+            log.warning(
+                "dgram: got a request from an unbound socket, cannot reply: the client "
+                "must bind its socket to a path or an abstract name first; reply dropped"
+            )
+            return
+        await self._reply(reply.body, sender, request)
 
     async def _refuse_oversized(self, sender: Sender) -> None:
         log.warning(

@@ -180,3 +180,26 @@ def test_async_methods_run_concurrently() -> None:
         loop.close()
     assert all(body(r)["result"] == "slept" for r in replies)
     assert elapsed < 0.9  # the two sleeps overlapped (sequential: 1.0 s)
+
+
+def test_plain_methods_are_answered_at_once_and_async_ones_deferred() -> None:
+    dispatcher = make_dispatcher()
+    calls: list[int] = []
+    dispatcher.registry.register("test.count", lambda: calls.append(1) or len(calls), "Counts.")
+    now = dispatcher.handle_now(b'{"jsonrpc":"2.0","method":"test.count","id":1}')
+    assert now is not None and body(now)["result"] == 1 and calls == [1]
+    batch = b'[{"jsonrpc":"2.0","method":"test.count","id":1},{"jsonrpc":"2.0","method":"test.sleep","params":[0],"id":2}]'
+    assert dispatcher.handle_now(batch) is None and calls == [1]  # nothing ran yet
+    replies = body(handle(batch, dispatcher))
+    assert [r["result"] for r in replies] == [2, "slept"] and calls == [1, 1]
+
+
+def test_plain_method_returning_an_awaitable_is_an_internal_error() -> None:
+    dispatcher = make_dispatcher()
+
+    async def later() -> int:
+        return 1
+
+    dispatcher.registry.register("test.sneaky", lambda: later(), "Returns a coroutine.")
+    reply = handle('{"jsonrpc":"2.0","method":"test.sneaky","id":1}', dispatcher)
+    assert body(reply)["error"]["code"] == -32603
