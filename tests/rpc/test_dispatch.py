@@ -188,7 +188,10 @@ def test_plain_methods_are_answered_at_once_and_async_ones_deferred() -> None:
     dispatcher.registry.register("test.count", lambda: calls.append(1) or len(calls), "Counts.")
     now = dispatcher.handle_now(b'{"jsonrpc":"2.0","method":"test.count","id":1}')
     assert now is not None and body(now)["result"] == 1 and calls == [1]
-    batch = b'[{"jsonrpc":"2.0","method":"test.count","id":1},{"jsonrpc":"2.0","method":"test.sleep","params":[0],"id":2}]'
+    batch = (
+        b'[{"jsonrpc":"2.0","method":"test.count","id":1},'
+        b'{"jsonrpc":"2.0","method":"test.sleep","params":[0],"id":2}]'
+    )
     assert dispatcher.handle_now(batch) is None and calls == [1]  # nothing ran yet
     replies = body(handle(batch, dispatcher))
     assert [r["result"] for r in replies] == [2, "slept"] and calls == [1, 1]
