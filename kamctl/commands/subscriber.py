@@ -308,6 +308,7 @@ def import_(
 
     plaintext = _plaintext(settings, store_plaintext)
     name = getattr(file, "name", "-")
+    name = "<stdin>" if name in ("-", "<stdin>") or not isinstance(name, str) else name
     with reported():
         default_domain = domain or dbaccess.sip_domain(settings)
         with _subscribers(settings, create=True) as subs:
