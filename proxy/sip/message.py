@@ -194,6 +194,30 @@ class Message:
             parse_via(text)
         self.add_header("Via", text, first=True)
 
+    def replace_top_via(self, via: Via) -> None:
+        """Put ``via`` in place of the top Via value (received/rport added, say).
+
+        Cheaper than :meth:`pop_via` + :meth:`prepend_via`: the new value is not parsed
+        again and stays cached as :attr:`via`.
+        """
+        for i, f in enumerate(self._fields):
+            if f[0] != "via":
+                continue
+            value = f[2]
+            if "," in value:
+                try:
+                    parts = split_commas(value)
+                except SipParseError as err:
+                    raise self._fail(err) from None
+                value = ", ".join([str(via), *parts[1:]])
+            else:
+                value = str(via)
+            self._fields[i] = ("via", f[1], value, None)
+            self._touch("via")
+            self._cache["via#"] = via
+            return
+        raise self._fail(SipParseError("missing Via header"))
+
     def pop_via(self) -> Via:
         """Remove the top Via value and return it (a field ``a, b`` keeps ``b``)."""
         for i, f in enumerate(self._fields):
@@ -824,7 +848,7 @@ def make_response(
         if key in ("via", "from", "call-id", "cseq") or (key == "timestamp" and code == 100):
             fields.append((key, canonical_name(name), value, None))
         elif key == "to":
-            if to_tag is not None and not _has_tag(value):
+            if to_tag is not None and not _has_tag(value, request._cache.get("to")):
                 value = f"{value};tag={to_tag}"
             fields.append((key, "To", value, None))
     for name, value in headers:
@@ -834,7 +858,10 @@ def make_response(
     return resp
 
 
-def _has_tag(to_value: str) -> bool:
+def _has_tag(to_value: str, parsed: NameAddr | None = None) -> bool:
+    """Does the To value carry a tag? ``parsed`` is the request's To if already read."""
+    if isinstance(parsed, NameAddr):
+        return parsed.tag is not None
     try:
         return parse_name_addr(to_value, "To").tag is not None
     except SipParseError:

@@ -8,6 +8,7 @@ leaves attempts already running alone.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from proxy.cfg.params import Snapshot
 
@@ -35,5 +36,29 @@ async def open_tcp(
     timeout = params.get_int("tcp", "connect_timeout")
     try:
         return await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+    except TimeoutError:
+        raise ConnectTimeout(host, port, timeout) from None
+
+
+async def connect_tcp(
+    host: str,
+    port: int,
+    params: Snapshot,
+    factory: Callable[[], asyncio.Protocol],
+    *,
+    local_host: str | None = None,
+) -> tuple[asyncio.BaseTransport, asyncio.Protocol]:
+    """Like :func:`open_tcp`, for a protocol object: ``factory()`` gets the connection.
+
+    ``local_host`` binds the local end to that address (any port), so a connection leaves
+    from the address of the listener whose Via it carries.
+    """
+    timeout = params.get_int("tcp", "connect_timeout")
+    loop = asyncio.get_running_loop()
+    local_addr = (local_host, 0) if local_host else None
+    try:
+        return await asyncio.wait_for(
+            loop.create_connection(factory, host, port, local_addr=local_addr), timeout
+        )
     except TimeoutError:
         raise ConnectTimeout(host, port, timeout) from None
