@@ -12,7 +12,7 @@ from proxy.cfg.staging import Staging
 
 def test_defaults_are_live_after_declaration() -> None:
     params = new_params()
-    assert [g.name for g in params.groups()] == ["core", "tcp"]
+    assert [g.name for g in params.groups()][:2] == ["core", "tcp"]  # modules add theirs
     assert params.get("core", "debug") == 0
     assert params.get_int("tcp", "connect_timeout") == 10
     assert params.get_str("core", "log_facility") == "LOG_DAEMON"
@@ -30,7 +30,7 @@ def test_set_applies_at_once_and_snapshots_keep_their_values() -> None:
 @pytest.mark.parametrize(
     ("group", "var", "value", "error", "text"),
     [
-        ("nosuch", "x", 1, UnknownGroup, "unknown group 'nosuch' (groups: core, tcp)"),
+        ("nosuch", "x", 1, UnknownGroup, "unknown group 'nosuch' (groups: core, tcp"),
         ("core", "nosuchvar", 1, UnknownVar, "unknown variable core.nosuchvar"),
         ("core", "debug", "notanint", BadValue, "core.debug must be an integer, got string"),
         ("core", "debug", 4, BadValue, "core.debug must be between -5 and 3, got 4"),
@@ -134,12 +134,12 @@ def test_staging_checks_at_once() -> None:
 
 def test_a_module_declares_its_own_group() -> None:
     params = Params(all_groups())
-    params.declare(Group("tm", "transactions", (Int("fr_timer", 30000, "x", min=1),)))
-    assert params.get("tm", "fr_timer") == 30000
-    params.set("tm", "fr_timer", 5000)
-    assert params.startup_value("tm", "fr_timer") == 30000
+    params.declare(Group("example", "transactions", (Int("fr_timer", 30000, "x", min=1),)))
+    assert params.get("example", "fr_timer") == 30000
+    params.set("example", "fr_timer", 5000)
+    assert params.startup_value("example", "fr_timer") == 30000
     with pytest.raises(ValueError, match="already declared"):
-        params.declare(Group("tm", "again", ()))
+        params.declare(Group("example", "again", ()))
 
 
 def test_changed_values_lists_differences_only() -> None:

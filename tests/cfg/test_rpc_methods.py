@@ -67,7 +67,7 @@ ERRORS = [
         "tcp.rd_buf_size must be between 512 and 16777216, got 511",
     ),
     ("cfg.seti", ["core", "nosuchvar", 1], "unknown variable core.nosuchvar (see cfg.list core)"),
-    ("cfg.seti", ["nosuch", "debug", 1], "unknown group 'nosuch' (groups: core, tcp)"),
+    ("cfg.seti", ["nosuch", "debug", 1], "unknown group 'nosuch' (groups: core, tcp"),
     (
         "cfg.seti",
         ["tcp", "async", 0],

@@ -2,7 +2,9 @@
 
 Everything lives in a short private directory (UNIX socket paths are limited to
 108 bytes): the jsonrpcs FIFO and datagram socket, the FIFO reply dir ``tmp/``,
-the binrpc socket ``kamailio_ctl`` for the C kamcmd, the pid file and the log.
+the binrpc socket ``kamailio_ctl`` for the C kamcmd, the pid file, the log, and the
+SQLite database ``kamailio.sqlite`` of the domain, permissions and dispatcher modules
+(created empty, with kamctl's schema, before Kamailio starts).
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ CONFIG = Path(__file__).resolve().parents[1] / "peers" / "kamailio.cfg"
 
 
 class KamailioPeer:
-    def __init__(self) -> None:
+    def __init__(self, defines: list[str] | None = None) -> None:
+        #: extra ``-A NAME`` defines (WITH_REGISTRAR: usrloc, registrar, auth, auth_db)
+        self.defines = list(defines or [])
         self.dir = Path(tempfile.mkdtemp(prefix="kam", dir="/tmp"))
         self.reply_dir = self.dir / "tmp"
         self.reply_dir.mkdir()
@@ -30,6 +34,11 @@ class KamailioPeer:
         self.http_port = free_port()
         self.log_path = self.dir / "kamailio.log"
         self.pid_path = self.dir / "kamailio.pid"
+        self.db_path = self.dir / "kamailio.sqlite"
+
+    @property
+    def db_url(self) -> str:
+        return f"sqlite:///{self.db_path}"
 
     @property
     def fifo(self) -> Path:
@@ -51,6 +60,11 @@ class KamailioPeer:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def start(self, wait: float = 20.0) -> KamailioPeer:
+        from proxy.storage.admin import create
+        from proxy.storage.url import parse_url
+
+        if not self.db_path.exists():
+            create(parse_url(self.db_url))
         env = dict(os.environ, KAMCTL_PEER_DIR=str(self.dir))
         args = [
             KAMAILIO,
@@ -68,6 +82,8 @@ class KamailioPeer:
             "-A",
             f"HTTP_PORT={self.http_port}",
         ]
+        for define in self.defines:
+            args += ["-A", define]
         with open(self.log_path, "ab") as log:
             rc = subprocess.call(
                 args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(self.dir), timeout=wait

@@ -1,0 +1,1 @@
+"""domain: local domains (tables ``domain``, ``domain_attrs``); see docs/modules.md."""

@@ -1,0 +1,1 @@
+"""permissions: source addresses allowed per group (table ``address``); see docs/modules.md."""
