@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: click's own errors keep their codes; RPC errors map to ours."""
     _RUNNING.clear()
     try:
-        cli.main(args=argv, prog_name="kamctl", standalone_mode=False)
+        # without standalone mode click returns ctx.exit()'s code instead of raising
+        code = cli.main(args=argv, prog_name="kamctl", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

@@ -38,8 +38,9 @@ def cache_dir(env: dict[str, str] | None = None) -> Path:
     return Path(base) / "kamctl"
 
 
-def _cache_path(address: str, method: str) -> Path:
-    key = hashlib.sha256(f"{address}\0{method}".encode()).hexdigest()[:20]
+def _cache_path(address: str, method: str, params: tuple[Any, ...] = ()) -> Path:
+    text = f"{address}\0{method}" + (f"\0{json.dumps(list(params))}" if params else "")
+    key = hashlib.sha256(text.encode()).hexdigest()[:20]
     return cache_dir() / f"rpc-{key}.json"
 
 
@@ -80,9 +81,13 @@ def _configured(server: str | None) -> tuple[str, str] | None:
 
 
 def fetch(
-    server: str | None, method: str, reply_dir: str | None = None, use_cache: bool = True
+    server: str | None,
+    method: str,
+    reply_dir: str | None = None,
+    use_cache: bool = True,
+    params: tuple[Any, ...] = (),
 ) -> Any:
-    """The result of ``method`` (no params) at ``server``, or None when unavailable."""
+    """The result of ``method`` (with ``params``) at ``server``, or None when unavailable."""
     from kamctl import target
     from rpc.client import ClientOptions, connect
 
@@ -90,7 +95,7 @@ def fetch(
         address = str(target.resolve(server, configured=_configured(server)).address)
     except RpcError:
         return None
-    path = _cache_path(address, method)
+    path = _cache_path(address, method, params)
     if use_cache:
         cached = _read_cache(path)
         if cached is not None:
@@ -102,7 +107,7 @@ def fetch(
         )
     try:
         with connect(address, options) as client:
-            result = client.call(method)
+            result = client.call(method, *params)
     except (RpcError, OSError, ValueError):
         if use_cache:
             _write_cache(path, False, None)

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import click
 
 from kamctl.context import Settings
+from kamctl.livecomplete import complete_cfg_group, complete_cfg_var
 
 _TYPE_LINE = re.compile(r"\(parameter type is (integer|string)\)")
 _INT = re.compile(r"^[+-]?\d+$")
@@ -43,7 +44,7 @@ def cfg() -> None:
 
 
 @cfg.command("list")
-@click.argument("group", required=False)
+@click.argument("group", required=False, shell_complete=complete_cfg_group)
 @output_option
 @click.pass_obj
 def list_vars(settings: Settings, group: str | None, output: str) -> None:
@@ -58,8 +59,8 @@ def list_vars(settings: Settings, group: str | None, output: str) -> None:
 
 
 @cfg.command("get")
-@click.argument("group")
-@click.argument("var", required=False)
+@click.argument("group", shell_complete=complete_cfg_group)
+@click.argument("var", required=False, shell_complete=complete_cfg_var)
 @output_option
 @click.pass_obj
 def get(settings: Settings, group: str, var: str | None, output: str) -> None:
@@ -102,8 +103,8 @@ def typed_value(group: str, var: str, kind: str, text: str) -> int | str:
 
 @cfg.command("set", context_settings={"ignore_unknown_options": True})
 @click.option("--delayed", is_flag=True, help="Stage the change; apply it with `cfg commit`.")
-@click.argument("group")
-@click.argument("var")
+@click.argument("group", shell_complete=complete_cfg_group)
+@click.argument("var", shell_complete=complete_cfg_var)
 @click.argument("value")
 @click.pass_obj
 def set_var(settings: Settings, delayed: bool, group: str, var: str, value: str) -> None:
@@ -126,8 +127,8 @@ def set_var(settings: Settings, delayed: bool, group: str, var: str, value: str)
 
 
 @cfg.command("help")
-@click.argument("group")
-@click.argument("var")
+@click.argument("group", shell_complete=complete_cfg_group)
+@click.argument("var", shell_complete=complete_cfg_var)
 @click.pass_obj
 def help_var(settings: Settings, group: str, var: str) -> None:
     """Describe GROUP.VAR and give its type."""
@@ -186,7 +187,7 @@ def rollback(settings: Settings) -> None:
 
 
 @cfg.command("reset")
-@click.argument("group")
+@click.argument("group", shell_complete=complete_cfg_group)
 @click.pass_obj
 def reset(settings: Settings, group: str) -> None:
     """Set every parameter of GROUP back to its start-up value."""

@@ -20,6 +20,7 @@ import click
 from kamctl import dbaccess, exitcodes
 from kamctl.context import Settings
 from kamctl.dbaccess import CommandFailed, note, open_database, reported
+from kamctl.livecomplete import complete_subscriber
 from kamctl.passwords import obtain, password_stdin_option
 from kamctl.rows import output_option, render
 
@@ -136,7 +137,7 @@ def add(
 
 
 @click.command("passwd")
-@click.argument("user", metavar="USER[@DOMAIN]")
+@click.argument("user", metavar="USER[@DOMAIN]", shell_complete=complete_subscriber)
 @click.argument("password", required=False)
 @password_stdin_option
 @plaintext_option
@@ -168,7 +169,7 @@ def passwd(
 
 
 @click.command("rm")
-@click.argument("user", metavar="USER[@DOMAIN]")
+@click.argument("user", metavar="USER[@DOMAIN]", shell_complete=complete_subscriber)
 @click.pass_obj
 def rm(settings: Settings, user: str) -> None:
     """Delete a subscriber (with its groups and DB aliases), then ask the running proxy
@@ -210,7 +211,9 @@ def _masked(row: dict[str, Any], show_password: bool) -> dict[str, Any]:
 
 
 @click.command("show")
-@click.argument("user", metavar="[USER[@DOMAIN]]", required=False)
+@click.argument(
+    "user", metavar="[USER[@DOMAIN]]", required=False, shell_complete=complete_subscriber
+)
 @output_option("text")
 @click.option("--show-password", is_flag=True, help="Print a stored cleartext password.")
 @click.pass_obj
