@@ -229,7 +229,8 @@ def test_rm_asks_a_running_kamproxy(home: Path, tmp_path: Path, kamproxy: Kampro
     kamctl(["add", "alice@example.com", "x"], home=home, db=url)
     result = kamctl(["rm", "alice@example.com"], home=home, db=url, server=kamproxy.http_url)
     assert result.code == 0, result.output
-    assert "note: the proxy has no location service (ul.rm is unknown)" in result.stderr
+    # kamproxy has usrloc: the user's registrations are dropped (ul.rm)
+    assert "registrations of alice@example.com dropped from the proxy" in result.stdout
     assert subscribers(url) == []
 
 

@@ -1,0 +1,1 @@
+"""Registrar, location service, ul.* RPCs and kamctl ul tests."""
