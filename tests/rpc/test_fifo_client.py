@@ -146,7 +146,11 @@ def test_reply_fifo_mode_and_group(server: FifoServer, setup: Setup) -> None:
         while not setup.leftovers() and time.monotonic() < deadline:
             time.sleep(0.01)
         (name,) = setup.leftovers()
+        # mkfifo, then chmod and chown: look once they are done (the call is still asleep)
         st = os.lstat(setup.reply_dir / name)
+        while st.st_gid != group and time.monotonic() < deadline:
+            time.sleep(0.01)
+            st = os.lstat(setup.reply_dir / name)
         caller.join(5)
     finally:
         os.umask(old)
