@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "domain": ("kamctl.commands.domain:domain", "Local domains: add, rm, show, showdb, reload."),
     "address": ("kamctl.commands.address:address", "Allowed source addresses (permissions)."),
     "dispatcher": ("kamctl.commands.dispatcher:dispatcher", "Dispatcher destination sets."),
+    "reload": ("kamctl.commands.reload:reload", "Reload the proxy's routing script (app_python)."),
     "ul": ("kamctl.commands.ul:ul", "Registrations held by the proxy: show, add, rm."),
     "usrloc": ("kamctl.commands.ul:ul", "Same as ul."),
     "alias": ("kamctl.commands.ul:ul", "Same as ul (Kamailio's kamctl name)."),
