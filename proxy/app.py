@@ -1,7 +1,8 @@
 """kamproxy's start-up order, its running state and a clean stop.
 
-Start: runtime dir -> pid file lock -> RPC methods -> RPC servers. Stop (SIGTERM,
-SIGINT or ``core.kill``): servers closed, FIFO, socket and pid file removed.
+Start: runtime dir -> pid file lock -> RPC methods -> SIP listeners -> RPC servers.
+Stop (SIGTERM, SIGINT or ``core.kill``): servers and listeners closed, FIFO, socket and
+pid file removed.
 """
 
 from __future__ import annotations
@@ -18,9 +19,14 @@ from proxy import log as kamlog
 from proxy.cfg import startup as cfg_startup
 from proxy.cfg.rpc import CfgMethods
 from proxy.config import ProxyConfig
+from proxy.core import SipService, Statistics
 from proxy.core_rpc import CoreMethods
 from proxy.corex_rpc import CorexMethods
+from proxy.modules.loader import ModuleSet
+from proxy.routing import setup as routing_setup
 from proxy.runtime import PidFile, ensure_runtime_dir
+from proxy.storage.url import default_url
+from proxy.transport import TransportError
 from rpc.address import PID_NAME, default_runtime_dir
 from rpc.dispatch import Dispatcher
 from rpc.registry import Registry
@@ -41,6 +47,13 @@ class StartupError(Exception):
     """kamproxy cannot start; the message says why and what to do."""
 
 
+def _auth_secret(config: ProxyConfig) -> bytes | None:
+    """``[auth] secret``: the nonce secret a cluster shares (checked by proxy.config)."""
+    from proxy.modules.auth.params import secret_from
+
+    return secret_from(config.sections.get("auth", {}))
+
+
 class Proxy:
     """One running kamproxy."""
 
@@ -54,7 +67,12 @@ class Proxy:
         self.registry = Registry()
         self.dispatcher = Dispatcher(self.registry, pretty=config.rpc.pretty)
         self.servers: list[Server] = []
-        self.modules: list[str] = ["jsonrpcs", "corex", "kex", "cfg_rpc"]
+        self.modules: list[str] = ["jsonrpcs", "corex", "kex", "cfg_rpc", "sl"]
+        #: statistics registry: modules add their groups (stats.* RPCs read it)
+        self.stats = Statistics()
+        #: the SIP listeners and the stateless core (tm and routing plug into .core)
+        self.sip = SipService(config.listen, config.aliases, self.params, self.stats)
+        self.sip.register(self.registry)
         self._pidfile = PidFile(self.runtime_dir / PID_NAME)
         self._stop = asyncio.Event()
         CoreMethods(self.started, self.task_names, lambda: list(self.modules)).register(
@@ -62,6 +80,22 @@ class Proxy:
         )
         CfgMethods(self.params, overrides=self.cfg.overrides).register(self.registry)
         CorexMethods(self.params).register(self.registry)
+        #: domain, permissions, dispatcher (routing reaches them here); see proxy/modules
+        self.module_set = ModuleSet(
+            config.db_url or default_url(),
+            self.params,
+            stats=self.stats,
+            auth_secret=_auth_secret(config),
+        )
+        self.module_set.set_replier(self.sip.core.reply)
+        self.module_set.register(self.registry)
+        self.modules += self.module_set.names()
+        #: transactions and the routing script (proxy.routing.setup; empty with --script none)
+        self.routing = routing_setup.build(
+            config.script, config.sections.get("routing", {}), self.sip.core, self.params,
+            self.stats, self.registry, self.module_set,
+        )
+        self.modules += self.routing.modules
 
     # -- paths ----------------------------------------------------------------
 
@@ -78,7 +112,11 @@ class Proxy:
         return self.path(self.config.rpc.dgram_socket)
 
     def task_names(self) -> list[str]:
-        return ["main process - attendant"] + [server.name for server in self.servers]
+        names = ["main process - attendant"]
+        for server in self.servers:
+            tasks = getattr(server, "tasks", None)
+            names += tasks() if callable(tasks) else [server.name]
+        return names
 
     # -- life cycle -----------------------------------------------------------
 
@@ -90,15 +128,28 @@ class Proxy:
         except OSError as exc:
             raise StartupError(str(exc.strerror or exc)) from None
         try:
+            await self.module_set.start()  # data before traffic; never fails for the DB
+            self._start_routing()
+            await self._start_server(self.sip)
             for server in self._make_servers():
                 await self._start_server(server)
         except BaseException:
             await self.close()
             raise
 
+    def _start_routing(self) -> None:
+        from proxy.routing.script import ScriptError
+
+        try:
+            self.routing.start()
+        except ScriptError as exc:
+            raise StartupError(f"routing script {exc}") from None
+
     async def _start_server(self, server: Any) -> None:
         try:
             await server.start()
+        except TransportError as exc:
+            raise StartupError(str(exc)) from None
         except OSError as exc:
             raise StartupError(f"{server.name}: {exc.strerror or exc}") from None
         self.servers.append(server)
@@ -154,6 +205,8 @@ class Proxy:
             except Exception:  # keep closing the others
                 log.exception("closing %s failed", server.name)
         self.servers.clear()
+        await self.routing.close()
+        await self.module_set.close()
         self._pidfile.release()
 
     def stop(self) -> None:
@@ -179,10 +232,12 @@ class Proxy:
                     loop.remove_signal_handler(signo)
 
     def describe(self) -> list[str]:
-        """One line per RPC endpoint, for the start-up log."""
+        """One line per SIP socket and RPC endpoint, for the start-up log."""
         lines = []
         for server in self.servers:
-            if server.name.endswith("FIFO"):
+            if isinstance(server, SipService):
+                lines += server.describe()
+            elif server.name.endswith("FIFO"):
                 lines.append(f"rpc fifo:{self.fifo_path}")
             elif server.name.endswith("DATAGRAM"):
                 lines.append(f"rpc unix:{self.socket_path}")

@@ -73,11 +73,17 @@ class ProxyConfig:
     debug: int | None = None  #: -d; None: from [cfg.core] or the default
     #: cfg.save writes runtime changes here and start-up reads them back; None: off
     cfg_overrides: Path | None = None
+    #: SIP listen addresses (proxy.transport.listen syntax); empty: the default listeners
     listen: tuple[str, ...] = ()
+    #: other names/addresses of this proxy ("myself"): [PROTO:]HOST[:PORT]
+    aliases: tuple[str, ...] = ()
     db_url: str = ""
     rpc: RpcConfig = field(default_factory=RpcConfig)
     #: [cfg.GROUP] tables, checked by the cfg registry
     cfg: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the routing script ([routing] script, --script); None: the default script,
+    #: "none": no script (stateless relaying)
+    script: str | None = None
     #: sections owned by later layers (routing, modules), kept as read
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -89,7 +95,13 @@ class ProxyConfig:
 
 
 _RPC_FIELDS = set(RpcConfig.__dataclass_fields__)
-_CORE_KEYS = {"runtime_dir": str, "listen": list, "db_url": str, "cfg_overrides": str}
+_CORE_KEYS = {
+    "runtime_dir": str,
+    "listen": list,
+    "aliases": list,
+    "db_url": str,
+    "cfg_overrides": str,
+}
 #: sections that later layers read; accepted as tables and kept in ProxyConfig.sections
 OPEN_SECTIONS = {
     "routing",
@@ -169,10 +181,20 @@ def from_dict(data: dict[str, Any], source: str) -> ProxyConfig:
             config = replace(config, cfg=_cfg(table, where))
         elif section in OPEN_SECTIONS:
             config.sections[section] = table
+            if section == "routing" and "script" in table:
+                config = replace(config, script=_script(table["script"], source, where))
         else:
             known = ", ".join(sorted({"core", "rpc", "cfg"} | OPEN_SECTIONS))
             raise ConfigError(f"{source}: unknown section [{section}] (known: {known})")
     return validate(config)
+
+
+def _script(value: Any, source: str, where: str) -> str:
+    """``[routing] script``: a path relative to the config file's directory, or "none"."""
+    _expect(value, str, where, "script")
+    if not value or value == "none" or Path(value).is_absolute():
+        return str(value) or "none"
+    return str(Path(source).parent / value)
 
 
 def _expect(value: Any, kind: type, where: str, key: str) -> Any:
@@ -202,13 +224,16 @@ def _core(config: ProxyConfig, table: dict[str, Any], where: str) -> ProxyConfig
         _expect(value, _CORE_KEYS[key], where, key)
     runtime_dir = table.get("runtime_dir")
     listen = table.get("listen", [])
-    if not all(isinstance(item, str) for item in listen):
-        raise ConfigError(f"{where} listen: must be an array of strings")
+    aliases = table.get("aliases", [])
+    for key, items in (("listen", listen), ("aliases", aliases)):
+        if not all(isinstance(item, str) for item in items):
+            raise ConfigError(f"{where} {key}: must be an array of strings")
     overrides = table.get("cfg_overrides")
     return replace(
         config,
         runtime_dir=Path(runtime_dir) if runtime_dir else None,
         listen=tuple(listen),
+        aliases=tuple(aliases),
         db_url=table.get("db_url", ""),
         # relative to the config file's directory
         cfg_overrides=Path(config.source).parent / overrides if overrides else None,
@@ -286,4 +311,32 @@ def validate(config: ProxyConfig) -> ProxyConfig:
         config = replace(config, rpc=replace(rpc, fifo_reply_dir=rpc.fifo_reply_dir + "/"))
     if config.debug is not None and not -5 <= config.debug <= 3:
         raise ConfigError(f"debug level {config.debug} out of range -5..3")
+    _check_sip_addresses(config)
+    _check_auth(config)
     return config
+
+
+def _check_auth(config: ProxyConfig) -> None:
+    """``[auth]`` holds the nonce secret only (runtime parameters are [cfg.auth])."""
+    from proxy.modules.auth.params import secret_from
+
+    try:
+        secret_from(config.sections.get("auth", {}))
+    except ValueError as exc:
+        raise ConfigError(f"{config.source}: {exc}") from None
+
+
+def _check_sip_addresses(config: ProxyConfig) -> None:
+    """Listen addresses and aliases must parse (``kamproxy -c`` reports them)."""
+    from proxy.core.myself import parse_alias
+    from proxy.transport.listen import ListenError, parse_listen_list
+
+    try:
+        parse_listen_list(config.listen)
+    except ListenError as exc:
+        raise ConfigError(f"{config.source}: {exc}") from None
+    for alias in config.aliases:
+        try:
+            parse_alias(alias)
+        except ValueError as exc:
+            raise ConfigError(f"{config.source}: {exc}") from None

@@ -33,7 +33,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--listen",
         metavar="ADDR",
         action="append",
-        help="SIP listen address, e.g. udp:127.0.0.1:5060 (repeatable)",
+        help="SIP listen address [PROTO:]HOST[:PORT][/ADVERTISED[:PORT]], e.g. "
+        "udp:127.0.0.1:5060 or tcp:[::1]:5060 (repeatable; default udp and tcp on "
+        "127.0.0.1:5060)",
+    )
+    parser.add_argument(
+        "--alias",
+        metavar="HOST",
+        action="append",
+        help="another name of this proxy, [PROTO:]HOST[:PORT] (repeatable; adds to "
+        "[core] aliases)",
+    )
+    parser.add_argument(
+        "--script",
+        metavar="FILE|none",
+        help="routing script (Python, see docs/routing.md; default: the bundled default "
+        "script; none: relay statelessly without transactions)",
     )
     parser.add_argument(
         "--rpc-http",
@@ -41,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="HTTP JSON-RPC listener (default 127.0.0.1:5071)",
     )
     parser.add_argument(
-        "--db", metavar="URL", help="database URL, e.g. sqlite:///path/kamailio.sqlite"
+        "--db", metavar="URL", help="database URL, e.g. sqlite:////abs/path/kamailio.sqlite"
     )
     parser.add_argument(
         "-d",
@@ -89,6 +104,8 @@ def configure(args: argparse.Namespace) -> ProxyConfig:
         flags["runtime_dir"] = Path(args.runtime_dir)
     if args.listen:
         flags["listen"] = tuple(args.listen)
+    if args.alias:
+        flags["aliases"] = config.aliases + tuple(args.alias)
     if args.db is not None:
         flags["db_url"] = args.db
     if args.debug is not None:
@@ -97,6 +114,8 @@ def configure(args: argparse.Namespace) -> ProxyConfig:
         flags["cfg_overrides"] = Path(args.cfg_overrides)
     if args.rpc_http is not None:
         flags["http"] = parse_http(args.rpc_http)
+    if args.script is not None:
+        flags["script"] = args.script
     return validate(config.with_flags(**flags))
 
 
@@ -112,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"kamproxy: configuration error: {exc}", file=sys.stderr)
         return 1
     if args.check:
+        error = _check_script(config)
+        if error:
+            print(f"kamproxy: configuration error: {error}", file=sys.stderr)
+            return 1
         print(f"kamproxy: configuration {config.source} is valid")
         return 0
     try:
@@ -120,6 +143,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"kamproxy: cannot start: {exc}", file=sys.stderr)
         return 1
     return asyncio.run(_serve(config, cfg))
+
+
+def _check_script(config: ProxyConfig) -> str:
+    """Compile the routing script (without running it); the error, or ""."""
+    if config.script == "none":
+        return ""
+    from proxy.routing.script import DEFAULT_SCRIPT, ScriptError, compile_script
+
+    try:
+        compile_script(config.script or DEFAULT_SCRIPT)
+    except ScriptError as exc:
+        return f"routing script {exc}"
+    return ""
 
 
 async def _serve(config: ProxyConfig, cfg: cfg_startup.CfgSetup) -> int:

@@ -16,6 +16,11 @@ from proxy.cfg.params import Params
 GROUPS: tuple[str, ...] = (
     "proxy.cfg.core_params:GROUP",
     "proxy.cfg.tcp_params:GROUP",
+    "proxy.tm.params:GROUP",
+    "proxy.modules.dispatcher.params:GROUP",
+    "proxy.modules.auth.params:GROUP",
+    "proxy.modules.registrar.params:GROUP",
+    "proxy.modules.usrloc.params:GROUP",
 )
 
 

@@ -23,6 +23,20 @@ def free_port(kind: int = socket.SOCK_STREAM, host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
+def free_sip_port(host: str = "127.0.0.1") -> int:
+    """A port free for both UDP and TCP right now."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for _ in range(50):
+        port = free_port(socket.SOCK_STREAM, host)
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no port free for both UDP and TCP on {host}")
+
+
 class KamproxyProcess:
     """``kamproxy`` started with ``-Y DIR`` and its own reply dir; stopped on exit."""
 
@@ -46,6 +60,14 @@ class KamproxyProcess:
         rpc_section = f'[rpc]\nfifo_reply_dir = "{self.reply_dir}/"\n'
         self.config_path.write_text(rpc_section + config)
         self.log_path = base / "kamproxy.log"
+        args = list(args or [])
+        #: SIP port of the default listeners (udp and tcp on 127.0.0.1), when we chose them
+        self.sip_port = 0
+        if not any(a in ("-l", "--listen") or a.startswith("--listen=") for a in args) and \
+                "listen" not in config:
+            # never the default 5060: tests run in parallel with other kamproxies
+            self.sip_port = free_sip_port()
+            args += ["-l", f"udp:127.0.0.1:{self.sip_port}", "-l", f"tcp:127.0.0.1:{self.sip_port}"]
         self.args = [
             sys.executable,
             "-m",
@@ -56,7 +78,7 @@ class KamproxyProcess:
             str(self.runtime_dir),
             "--rpc-http",
             f"127.0.0.1:{self.http_port}" if http else "off",
-        ] + (args or [])
+        ] + args
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
