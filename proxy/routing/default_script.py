@@ -7,8 +7,9 @@ docs/routing.md explains each step. Settings, in ``[routing]`` of the config fil
 
 * ``relay_foreign = true``: relay requests for domains that are not ours to anyone
   (an open relay: for labs only). Default false: ``403 Not relaying``, as Kamailio.
-* ``auth = true``: REGISTER and requests from local users must authenticate (digest,
-  subscriber table); authenticated local users may call foreign domains.
+* ``auth = true`` (the default): REGISTER and initial requests from local users must
+  authenticate (digest, subscriber table); authenticated local users may call foreign
+  domains. ``auth = false`` turns authentication off (labs, trusted networks).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def request_route(msg: SipMsg) -> Awaitable[None] | None:
     if msg.to_tag is not None:
         within_dialog(msg)
         return None
-    if api.config.get("auth"):
+    if api.config.get("auth", True):
         return authenticate(msg)
     if not api.is_local(msg.ruri) and not api.config.get("relay_foreign"):
         api.reply(msg, 403, "Not relaying")
@@ -70,14 +71,21 @@ def within_dialog(msg: SipMsg) -> None:
 
 
 async def authenticate(msg: SipMsg) -> None:
-    """With ``auth = true``: challenge REGISTER and local users' requests."""
-    if msg.method == "REGISTER" or api.is_local(msg.from_uri):
-        if not await api.auth.auth_check(msg):
-            api.auth.challenge(msg)
+    """Unless ``auth = false``: REGISTER must pass www_authorize (else 401), an initial
+    request from a local user proxy_authorize (else 407); in-dialog requests never get
+    here. A caller from elsewhere is not challenged, but may only reach local users."""
+    if msg.method == "REGISTER":
+        if not await api.auth.www_authorize(msg):
+            api.auth.www_challenge(msg)
             return
-        if msg.method not in ("REGISTER", "PUBLISH"):
-            api.auth.consume_credentials(msg)
-    if not api.is_local(msg.from_uri) and not api.is_local(msg.ruri):
+    elif api.is_local(msg.from_uri):
+        if not await api.auth.proxy_authorize(msg):
+            api.auth.proxy_challenge(msg)
+            return
+        if msg.method != "PUBLISH":
+            api.auth.consume_credentials(msg)  # the callee need not see them
+    if not api.is_local(msg.from_uri) and not api.is_local(msg.ruri) \
+            and not api.config.get("relay_foreign"):
         api.reply(msg, 403, "Not relaying")
         return
     result = route_initial(msg)

@@ -16,8 +16,11 @@ DOMAIN = "example.com"
 
 def proxy_config(*, auth: bool = True, cfg: dict[str, dict[str, Any]] | None = None,
                  extra: str = "") -> str:
-    """A kamproxy.toml: example.com is ours, the default script with authentication."""
-    text = f'[core]\naliases = ["{DOMAIN}"]\n[routing]\nauth = {"true" if auth else "false"}\n'
+    """A kamproxy.toml: example.com is ours, the default script with authentication
+    (its default: no ``auth`` key, so these tests prove the default authenticates)."""
+    text = f'[core]\naliases = ["{DOMAIN}"]\n'
+    if not auth:
+        text += "[routing]\nauth = false\n"
     for group, values in (cfg or {}).items():
         text += f"[cfg.{group}]\n"
         for name, value in values.items():
