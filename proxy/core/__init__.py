@@ -21,7 +21,7 @@ from proxy.core.branch import loop_hash, make_branch, stateless_branch
 from proxy.core.core import SipCore
 from proxy.core.errors import ForwardError, LoopDetected, SendFailed, TooManyHops, Unresolvable
 from proxy.core.forward import Forwarder, decrement_max_forwards
-from proxy.core.handlers import DefaultRouting, ReplyHandler, RequestHandler
+from proxy.core.handlers import DefaultRouting, Replier, ReplyHandler, RequestHandler
 from proxy.core.myself import Alias, LocalAddresses, parse_alias
 from proxy.core.resolve import Resolver
 from proxy.core.service import SipService
@@ -40,6 +40,7 @@ __all__ = [
     "LocalAddresses",
     "LoopDetected",
     "ReplyHandler",
+    "Replier",
     "RequestHandler",
     "Resolver",
     "SendFailed",

@@ -26,7 +26,7 @@ Replies are relayed statelessly (:meth:`~proxy.core.core.SipCore.forward_reply`)
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from typing import TYPE_CHECKING, Protocol
 
 from proxy.sip import Request, Response
@@ -51,6 +51,20 @@ class ReplyHandler(Protocol):
     """Called with each received reply; may return an awaitable to finish later."""
 
     def __call__(self, reply: Response, info: ReceiveInfo) -> Awaitable[None] | None: ...
+
+
+class Replier(Protocol):
+    """Sends a reply to a request: ``SipCore.reply``, or tm's stateful reply."""
+
+    def __call__(
+        self,
+        request: Request,
+        info: ReceiveInfo | None,
+        code: int,
+        reason: str | None = None,
+        *,
+        headers: Iterable[tuple[str, str]] = (),
+    ) -> object: ...
 
 
 class DefaultRouting:

@@ -17,11 +17,12 @@ import enum
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import unquote as pct_unquote
 
 from proxy.cfg.params import Params
+from proxy.core.handlers import Replier
 from proxy.log import get_logger
 from proxy.modules.auth import params as auth_params
 from proxy.modules.auth.credentials import CredentialsUnavailable, SubscriberSource, stored_ha1
@@ -40,18 +41,6 @@ SUBSCRIBER_TABLE = "subscriber"
 _MEMO = 4096
 
 
-class Replier(Protocol):
-    """Sends a reply to a request (``SipCore.reply``, or tm's stateful reply)."""
-
-    def __call__(
-        self,
-        request: Request,
-        info: ReceiveInfo | None,
-        code: int,
-        reason: str | None = None,
-        *,
-        headers: Iterable[tuple[str, str]] = (),
-    ) -> object: ...
 
 
 class AuthResult(enum.IntEnum):

@@ -5,12 +5,12 @@ docs/registrar-auth.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from proxy.cfg.params import Params
+from proxy.core.handlers import Replier
 from proxy.core.stats import Counter
 from proxy.log import get_logger
 from proxy.modules.registrar.save import (
@@ -35,16 +35,6 @@ if TYPE_CHECKING:
 log = get_logger("registrar")
 
 
-class Replier(Protocol):
-    def __call__(
-        self,
-        request: Request,
-        info: ReceiveInfo | None,
-        code: int,
-        reason: str | None = None,
-        *,
-        headers: Iterable[tuple[str, str]] = (),
-    ) -> object: ...
 
 
 @dataclass(frozen=True)
