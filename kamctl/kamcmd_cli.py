@@ -13,7 +13,7 @@ import click
 
 from kamctl import completion
 from kamctl.kamcmd import COMPLETE_VAR, PROG, Options, run, valid_timeout
-from kamctl.output import STYLES
+from kamctl.rpcoptions import output_options
 
 EPILOG = """\b
 Arguments: 42 -> integer, 3.5 -> number, anything else -> string.
@@ -52,17 +52,7 @@ def _check_timeout(
     metavar="ADDRESS",
     help="unix:PATH, fifo:PATH, http(s)://HOST:PORT/RPC (env KAMCTL_RPC).",
 )
-@click.option(
-    "-F",
-    "--output",
-    type=click.Choice(STYLES),
-    default="text",
-    show_default=True,
-    help="Output style: kamcmd text layout, JSON, or a table.",
-)
-@click.option(
-    "-f", "--format", "fmt", metavar="FORMAT", help="kamcmd format: %v takes the next value."
-)
+@output_options
 @click.option(
     "--timeout",
     type=float,

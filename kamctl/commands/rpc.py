@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import IO, Any
-
 import click
 
 from kamctl import completion
 from kamctl.context import Settings
-from kamctl.output import STYLES
+from kamctl.exitstatus import ExitStatus
 from kamctl.rpccall import perform
+from kamctl.rpcoptions import output_options
 
 
 @click.command(
@@ -18,17 +17,7 @@ from kamctl.rpccall import perform
     "\nOptions go before METHOD; after it every word is an argument (-5 too)."
     "\nExit codes: 0 ok, 1 remote fault, 2 usage, 3 cannot connect/timeout/permission.",
 )
-@click.option(
-    "-F",
-    "--output",
-    type=click.Choice(STYLES),
-    default="text",
-    show_default=True,
-    help="Output style: kamcmd text layout, JSON, or a table.",
-)
-@click.option(
-    "-f", "--format", "fmt", metavar="FORMAT", help="kamcmd format: %v takes the next value."
-)
+@output_options
 @click.option(
     "--reply-dir",
     metavar="DIR",
@@ -58,15 +47,5 @@ def rpc(
         client, [method, *args], style=output, fmt=fmt, prog="kamctl", source=chosen.source
     )
     if code:
-        raise _AlreadyReported(code)
+        raise ExitStatus(code)  # perform() has printed the error line
 
-
-class _AlreadyReported(click.ClickException):
-    """Ends the command with ``exit_code``; perform() has printed the error line."""
-
-    def __init__(self, exit_code: int) -> None:
-        super().__init__("")
-        self.exit_code = exit_code
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        pass
