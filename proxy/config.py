@@ -291,6 +291,14 @@ def _cfg(table: dict[str, Any], where: str) -> dict[str, dict[str, Any]]:
 
 def validate(config: ProxyConfig) -> ProxyConfig:
     """Cross-field checks; returns the config unchanged when it is usable."""
+    if config.db_url:
+        from proxy.storage.errors import UrlError
+        from proxy.storage.url import parse_url
+
+        try:
+            parse_url(config.db_url)
+        except UrlError as exc:
+            raise ConfigError(f"{config.source}: db_url: {exc}") from None
     rpc = config.rpc
     if rpc.http is not None and not rpc.http_allow_remote and not is_loopback(rpc.http.host):
         raise ConfigError(

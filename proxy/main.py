@@ -161,8 +161,8 @@ def _check_script(config: ProxyConfig) -> str:
 async def _serve(config: ProxyConfig, cfg: cfg_startup.CfgSetup) -> int:
     from proxy.app import Proxy, StartupError
 
-    proxy = Proxy(config, cfg)
     try:
+        proxy = Proxy(config, cfg)
         await proxy.run()
     except StartupError as exc:
         print(f"kamproxy: cannot start: {exc}", file=sys.stderr)

@@ -111,3 +111,9 @@ def test_debug_flag_range() -> None:
     with pytest.raises(ConfigError, match="out of range"):
         configure(build_parser().parse_args(["-d", "9"]))
     assert isinstance(configure(build_parser().parse_args([])), ProxyConfig)
+
+
+def test_a_database_url_that_cannot_be_parsed_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="db_url: not a database URL: 'nonsense'"):
+        configure(build_parser().parse_args(["--db", "nonsense"]))
+    assert configure(build_parser().parse_args(["--db", "sqlite:////tmp/k.sqlite"])).db_url
