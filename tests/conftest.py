@@ -8,6 +8,8 @@ import pytest
 
 from tests.support.kamailio import KAMAILIO, KamailioPeer
 from tests.support.loop import BackgroundLoop
+from tests.support.mysql import MariadbServer, require_pymysql
+from tests.support.postgres import PostgresServer, require_psycopg
 from tests.support.proxy import KamproxyProcess
 from tests.support.tools import require
 
@@ -41,3 +43,25 @@ def kamailio_peer() -> Iterator[KamailioPeer]:
         yield peer
     finally:
         peer.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    """A private PostgreSQL server on a free loopback port (one per session)."""
+    require_psycopg()
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def my_server() -> Iterator[MariadbServer]:
+    """A private MariaDB server on a free loopback port (one per session)."""
+    require_pymysql()
+    server = MariadbServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()

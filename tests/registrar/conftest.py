@@ -7,28 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.mysql import MariadbServer, require_pymysql
-from tests.support.postgres import PostgresServer, require_psycopg
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PostgresServer]:
-    require_psycopg()
-    server = PostgresServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="session")
-def my_server() -> Iterator[MariadbServer]:
-    require_pymysql()
-    server = MariadbServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
+from tests.support.mysql import MariadbServer
+from tests.support.postgres import PostgresServer
 
 
 def _fresh(server: PostgresServer | MariadbServer) -> Iterator[str]:

@@ -12,30 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.mysql import MariadbServer, require_pymysql
-from tests.support.postgres import PostgresServer, require_psycopg
-
 ENGINES = ("sqlite", "postgres", "mysql")
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PostgresServer]:
-    require_psycopg()
-    server = PostgresServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="session")
-def my_server() -> Iterator[MariadbServer]:
-    require_pymysql()
-    server = MariadbServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _fresh(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
