@@ -164,7 +164,7 @@ def argument_words(
 # -- click shell_complete callbacks ------------------------------------------------------
 
 
-def _setting(ctx: Any, name: str) -> Any:
+def setting(ctx: Any, name: str) -> Any:
     """A parameter value from this click context or a parent's (kamctl's -s)."""
     while ctx is not None:
         value = ctx.params.get(name)
@@ -177,7 +177,7 @@ def _setting(ctx: Any, name: str) -> Any:
 def complete_method(ctx: Any, _param: Any, incomplete: str) -> list[str]:
     """Method names (and aliases) starting with ``incomplete``."""
     methods = method_names(
-        fetch(_setting(ctx, "server"), "system.listMethods", _setting(ctx, "reply_dir"))
+        fetch(setting(ctx, "server"), "system.listMethods", setting(ctx, "reply_dir"))
     )
     return [w for w in first_words(methods) if w.startswith(incomplete)]
 
@@ -188,7 +188,7 @@ def complete_argument(ctx: Any, _param: Any, incomplete: str) -> list[str]:
     previous = list(ctx.params.get("args") or ())
     if method != "help" and not method.startswith("cfg."):
         return []
-    server, reply_dir = _setting(ctx, "server"), _setting(ctx, "reply_dir")
+    server, reply_dir = setting(ctx, "server"), setting(ctx, "reply_dir")
     if method == "help":
         methods = method_names(fetch(server, "system.listMethods", reply_dir))
         words = argument_words(method, previous, methods, None)

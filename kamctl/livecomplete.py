@@ -27,16 +27,6 @@ DB_TIMEOUT = 0.5
 DB_LIMIT = 2000
 
 
-def _setting(ctx: Any, name: str) -> Any:
-    """A parameter value from this click context or a parent's (the global options)."""
-    while ctx is not None:
-        value = ctx.params.get(name)
-        if value is not None:
-            return value
-        ctx = ctx.parent
-    return None
-
-
 def _matching(words: list[str], incomplete: str) -> list[str]:
     return sorted({w for w in words if w.startswith(incomplete)})
 
@@ -45,7 +35,7 @@ def _matching(words: list[str], incomplete: str) -> list[str]:
 
 
 def _rpc(ctx: Any, method: str, *params: Any) -> Any:
-    return completion.fetch(_setting(ctx, "server"), method, params=tuple(params))
+    return completion.fetch(completion.setting(ctx, "server"), method, params=tuple(params))
 
 
 def complete_stats_group(ctx: Any, _param: Any, incomplete: str) -> list[str]:
@@ -101,9 +91,10 @@ def _db_config(ctx: Any) -> tuple[str, Any] | None:
 
     try:
         config = load(
-            config_file=_setting(ctx, "config_file"), profile=_setting(ctx, "profile")
+            config_file=completion.setting(ctx, "config_file"),
+            profile=completion.setting(ctx, "profile"),
         )
-        url = _setting(ctx, "db_url") or config.db_ro
+        url = completion.setting(ctx, "db_url") or config.db_ro
     except Exception:  # a broken configuration only means no completion
         return None
     return str(url), config
