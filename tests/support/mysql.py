@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import pwd
 import shutil
 import subprocess
 import tempfile
@@ -18,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.support.proxy import free_port
-from tests.support.tools import require, under_ci
+from tests.support.tools import require, require_module, server_user
 
 USER = "kamctl"
 PASSWORD = "my-secret"
@@ -29,25 +28,8 @@ _counter = itertools.count(1)
 
 
 def require_pymysql() -> None:
-    try:
-        import pymysql  # noqa: F401
-    except ImportError:
-        message = "PyMySQL is not installed (pip install 'kamctl[mysql]')"
-        if under_ci():
-            pytest.fail(message + " (CI must install it: see .ci/run)")
-        pytest.skip(message)
+    require_module("pymysql", "pip install 'kamctl[mysql]'")
 
-
-def _run_as() -> tuple[int, int] | None:
-    if os.geteuid() != 0:
-        return None
-    for name in ("mysql", "nobody"):
-        try:
-            entry = pwd.getpwnam(name)
-        except KeyError:
-            continue
-        return entry.pw_uid, entry.pw_gid
-    pytest.fail("running as root and there is no mysql or nobody user to run MariaDB as")
 
 
 class MariadbServer:
@@ -55,7 +37,7 @@ class MariadbServer:
         self.daemon = require(MARIADBD, "Debian package mariadb-server")
         self.install_db = require(INSTALL_DB, "Debian package mariadb-server")
         self.client = require(CLIENT, "Debian package mariadb-client")
-        self.owner = _run_as()
+        self.owner = server_user("mysql", "MariaDB")
         self.dir = Path(tempfile.mkdtemp(prefix="kamctl-my-"))
         self.data = self.dir / "data"
         self.sock = self.dir / "sock"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import glob
 import itertools
 import os
-import pwd
 import shutil
 import subprocess
 import tempfile
@@ -20,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.support.proxy import free_port
-from tests.support.tools import require, under_ci
+from tests.support.tools import require, require_module, server_user
 
 USER = "kamctl"
 PASSWORD = "pg-secret"
@@ -40,32 +39,14 @@ def binaries() -> Path:
 
 
 def require_psycopg() -> None:
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        message = "psycopg is not installed (pip install 'kamctl[postgres]')"
-        if under_ci():
-            pytest.fail(message + " (CI must install it: see .ci/run)")
-        pytest.skip(message)
+    require_module("psycopg", "pip install 'kamctl[postgres]'")
 
-
-def _run_as() -> tuple[int, int] | None:
-    """(uid, gid) to run the server as when we are root, else None."""
-    if os.geteuid() != 0:
-        return None
-    for name in ("postgres", "nobody"):
-        try:
-            entry = pwd.getpwnam(name)
-        except KeyError:
-            continue
-        return entry.pw_uid, entry.pw_gid
-    pytest.fail("running as root and there is no postgres or nobody user to run PostgreSQL as")
 
 
 class PostgresServer:
     def __init__(self) -> None:
         self.bin = binaries()
-        self.owner = _run_as()
+        self.owner = server_user("postgres", "PostgreSQL")
         # Not under pytest's tmp dir: that is 0700 root, which the server user cannot enter.
         self.dir = Path(tempfile.mkdtemp(prefix="kamctl-pg-"))
         self.data = self.dir / "data"

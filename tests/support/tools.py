@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import pwd
 import shutil
 
 import pytest
@@ -25,3 +27,27 @@ def require(path_or_name: str, why: str = "") -> str:
             pytest.fail(message + " (CI must install it: see .ci/run)")
         pytest.skip(message)
     return found
+
+
+def require_module(name: str, install: str) -> None:
+    """Skip the test when Python module ``name`` is missing (fail under CI=true)."""
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        message = f"{name} is not installed ({install})"
+        if under_ci():
+            pytest.fail(message + " (CI must install it: see .ci/run)")
+        pytest.skip(message)
+
+
+def server_user(preferred: str, what: str) -> tuple[int, int] | None:
+    """(uid, gid) to run a database server as when we are root (it refuses root), else None."""
+    if os.geteuid() != 0:
+        return None
+    for name in (preferred, "nobody"):
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        return entry.pw_uid, entry.pw_gid
+    pytest.fail(f"running as root and there is no {preferred} or nobody user to run {what} as")
